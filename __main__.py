@@ -1,0 +1,16 @@
+"""blaze-infra: the whole Cloudflare fleet of the current stack (see README.md)."""
+
+from pathlib import Path
+
+import pulumi
+
+from components.fleet import Fleet, FleetArgs
+from stacks import load_stack
+from workers.bundle import build_bundles
+
+root = Path(__file__).resolve().parent
+stack = load_stack(root)
+bundles = build_bundles(root, {family: spec.entry for family, spec in stack.catalog.families.items()})
+fleet = Fleet("blaze", FleetArgs(stack=stack, bundles=bundles))
+for key, value in fleet.outputs.items():
+    pulumi.export(key, value)

@@ -1,0 +1,329 @@
+"""Run the real Pulumi program offline, under Pulumi's own mock runtime.
+
+This is what `make plan` and the tests use: the unmodified `__main__.py`, the real
+`pulumi` and `pulumi_cloudflare` SDKs, and a stack's own `Pulumi.<stack>.yaml`. Only the
+engine is replaced: `pulumi.runtime.set_mocks` answers every registration with stable,
+invented ids, and a recording monitor keeps what the provider would have received
+(wire-format inputs) and the resource options the engine would have applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from stacks import PROJECT_ROOT
+from stacks.catalog import load_catalog
+from stacks.errors import InputError
+from stacks.settings import NAMESPACE, read_settings
+from stacks.yamlfile import load_yaml
+
+PROJECT = "blaze-infra"
+REDACTED = "[secret]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+# How the engine marks a secret value on the wire (pulumi/runtime/rpc.py).
+_SIG_KEY = rpc._special_sig_key
+_SECRET_SIG = rpc._special_secret_sig
+
+
+class PlanError(Exception):
+    """The offline run could not produce a trustworthy plan (not an input error)."""
+
+
+def is_secret_wrapper(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
+
+
+@dataclass
+class Registration:
+    """One resource as the engine saw it: identity, provider inputs and options."""
+
+    type: str
+    name: str
+    urn: str = ""
+    parent: str = ""
+    custom: bool = False
+    inputs: dict[str, Any] = field(default_factory=dict)
+    protect: bool = False
+    retain_on_delete: bool = False
+    depends_on: list[str] = field(default_factory=list)
+    import_id: str = ""
+
+
+@dataclass
+class StackConfig:
+    """A stack file as the engine passes it to the program: strings, JSON for objects."""
+
+    values: dict[str, str]
+    secret_keys: list[str]
+
+
+def _stable_id(stack: str, typ: str, name: str) -> str:
+    return hashlib.sha256(f"{stack}\0{typ}\0{name}".encode()).hexdigest()[:32]
+
+
+class FleetMocks(pulumi_mocks.Mocks):
+    """Answers registrations like the Cloudflare provider would, with stable ids.
+
+    Ids depend only on (stack, type, logical name): two runs give the same ids, and the
+    same logical resource has different ids in staging and prod.
+    """
+
+    def __init__(self, stack: str) -> None:
+        self.stack = stack
+        self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
+        with self._lock:
+            self.inputs[(args.typ, args.name)] = args.inputs
+        if not args.custom:
+            return None, {}
+        ident = _stable_id(self.stack, args.typ, args.name)
+        outputs = dict(args.inputs)
+        short = args.typ.rsplit(":", 1)[-1]
+        if short == "D1Database":
+            outputs["uuid"] = str(uuid.UUID(ident))
+            return outputs["uuid"], outputs
+        if short in ("WorkersScript", "WorkersCronTrigger"):
+            return outputs.get("scriptName"), outputs
+        if short == "R2Bucket":
+            return outputs.get("name"), outputs
+        if short in ("NotificationPolicy", "NotificationPolicyWebhooks"):
+            return str(uuid.UUID(ident)), outputs
+        return ident, outputs
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping each registration's options (mocks never see them)."""
+
+    def __init__(self, mocks: FleetMocks) -> None:
+        super().__init__(mocks)
+        self.fleet_mocks = mocks
+        self.registrations: dict[str, Registration] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            record = Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                custom=bool(request.custom),
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                depends_on=sorted(set(request.dependencies)),
+                import_id=request.importId,
+            )
+            with self._lock:
+                self.registrations[record.urn] = record
+        return response
+
+    def recorded(self) -> list[Registration]:
+        """Every registration with its inputs, sorted by URN (registration order varies)."""
+        out = []
+        for urn in sorted(self.registrations):
+            record = self.registrations[urn]
+            record.inputs = self.fleet_mocks.inputs.get((record.type, record.name), {})
+            out.append(record)
+        return out
+
+
+def _config_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, dict):
+        return "secure" in value or any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False
+
+
+def read_stack_config(path: Path, display: str) -> StackConfig:
+    """Parse a Pulumi.<stack>.yaml; encrypted values become redacted secrets, never decrypted."""
+    document = load_yaml(path, display) or {}
+    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
+        raise InputError(display, "config", "-", "must be a mapping of config keys")
+    values: dict[str, str] = {}
+    secrets: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            values[full] = REDACTED
+            secrets.append(full)
+        elif _has_secure(value):
+            raise InputError(display, full, "-", "secure values nested in an object are not supported; use a top-level key")
+        else:
+            values[full] = _config_text(value)
+    return StackConfig(values=values, secret_keys=sorted(secrets))
+
+
+def _missing_secrets(config: StackConfig, stack: str, root: Path) -> list[str]:
+    """Secrets the program will require that the stack file does not hold (yet)."""
+    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
+    try:
+        settings = read_settings(pulumi.Config(NAMESPACE), f"Pulumi.{stack}.yaml")
+        catalog = load_catalog(root)
+    except InputError:
+        return []  # the program run reports it, with the same message
+    needed = set(catalog.secret_keys())
+    for hook in settings.alerts.destinations.webhooks.values():
+        needed |= {hook.url_secret, hook.signing_secret}
+    return sorted(f"{NAMESPACE}:{key}" for key in needed if f"{NAMESPACE}:{key}" not in config.values)
+
+
+@dataclass
+class Run:
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    secret_values: list[str]
+    placeholder_secrets: list[str]
+
+
+class OfflineRun:
+    """One run of `root/__main__.py` for a stack under mocks.
+
+    `execute()` raises whatever the program raises; `monitor` keeps what was registered
+    up to that point, so a test can check that a rejected input registered nothing.
+    """
+
+    def __init__(self, stack: str, config: StackConfig, root: Path = PROJECT_ROOT, fill_missing_secrets: bool = True) -> None:
+        self.stack = stack
+        self.config = config
+        self.root = root
+        self.fill_missing_secrets = fill_missing_secrets
+        self.mocks = FleetMocks(stack)
+        self.monitor = RecordingMonitor(self.mocks)
+
+    def execute(self) -> Run:
+        if str(PROJECT_ROOT) not in sys.path:
+            sys.path.insert(0, str(PROJECT_ROOT))
+        pulumi.runtime.reset_options()
+        pulumi.runtime.set_mocks(self.mocks, project=PROJECT, stack=self.stack, preview=False, monitor=self.monitor)
+
+        placeholders = _missing_secrets(self.config, self.stack, self.root) if self.fill_missing_secrets else []
+        values = dict(self.config.values) | {key: REDACTED for key in placeholders}
+        secret_keys = sorted(set(self.config.secret_keys) | set(placeholders))
+        pulumi.runtime.set_all_config(values, secret_keys)
+
+        outputs: dict[str, Any] = {}
+
+        async def collect(exported: dict[str, Any]) -> None:
+            for key in sorted(exported):
+                output = pulumi.Output.from_input(exported[key])
+                outputs[key] = REDACTED if await output.is_secret() else await output.future()
+
+        @pulumi.runtime.test
+        def program() -> Any:
+            runpy.run_path(str(self.root / "__main__.py"), run_name="__main__")
+            root_resource = pulumi.runtime.get_root_resource()
+            return collect(dict(root_resource.outputs) if root_resource is not None else {})
+
+        program()
+        secret_values = sorted({values[key] for key in secret_keys})
+        return Run(self.stack, self.monitor.recorded(), outputs, secret_values, placeholders)
+
+
+def run_program(stack: str, config: StackConfig, root: Path = PROJECT_ROOT, fill_missing_secrets: bool = True) -> Run:
+    """Run the program of `root` for `stack` under mocks and return what it registered."""
+    return OfflineRun(stack, config, root, fill_missing_secrets).execute()
+
+
+def _normalise(value: Any) -> Any:
+    # Numbers cross the wire as doubles; write whole ones as integers for readable plans.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    return value
+
+
+class Redactor:
+    """Replaces secret values with REDACTED, and refuses to pass one that is not marked secret."""
+
+    def __init__(self, secret_values: Iterable[str]) -> None:
+        self.secret_values = [s for s in secret_values if s]
+
+    def _contains_secret(self, text: str) -> bool:
+        return any(secret in text for secret in self.secret_values)
+
+    def _inside_secret(self, value: Any) -> tuple[Any, bool]:
+        if isinstance(value, str):
+            return (REDACTED, True) if self._contains_secret(value) else (value, False)
+        if isinstance(value, dict):
+            pairs = {k: self._inside_secret(v) for k, v in value.items()}
+            return {k: v for k, (v, _) in pairs.items()}, any(hit for _, hit in pairs.values())
+        if isinstance(value, list):
+            items = [self._inside_secret(v) for v in value]
+            return [v for v, _ in items], any(hit for _, hit in items)
+        return value, False
+
+    def redact(self, value: Any, where: str) -> Any:
+        if is_secret_wrapper(value):
+            inner, found = self._inside_secret(value.get("value"))
+            # A secret wrapper holding none of the known secret strings was marked secret by
+            # something else (a provider output, a derived value): hide all of it.
+            return inner if found else REDACTED
+        if isinstance(value, dict):
+            return {k: self.redact(v, f"{where}.{k}") for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        if isinstance(value, str) and self._contains_secret(value):
+            raise PlanError(f"a secret value reached a plain (non-secret) input at {where}")
+        return value
+
+
+def plan_document(run: Run) -> dict[str, Any]:
+    """The plan file's content: every resource with redacted wire inputs, and the outputs."""
+    redactor = Redactor(run.secret_values)
+    resources = []
+    for record in run.registrations:
+        resources.append(
+            {
+                "type": record.type,
+                "name": record.name,
+                "urn": record.urn,
+                "parent": record.parent,
+                "inputs": _normalise(redactor.redact(record.inputs, record.urn)),
+                "options": {
+                    "protect": record.protect,
+                    "retainOnDelete": record.retain_on_delete,
+                    "dependsOn": record.depends_on,
+                    "importId": record.import_id,
+                },
+            }
+        )
+    outputs = _normalise(redactor.redact(run.outputs, "outputs"))
+    return {"stack": run.stack, "resources": resources, "outputs": outputs}
+
+
+def write_plan(document: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,74 @@
+"""The offline plan of one stack: `python -m tools.plan <stack> [--out FILE]`.
+
+Runs the real program under Pulumi's mock runtime with `Pulumi.<stack>.yaml`, prints a
+summary and writes `build/plan/<stack>.json`. No credentials, passphrase or network.
+
+Exit codes: 0 plan written; 1 the catalog, stack config or Workers' code is wrong
+(the message names the file, entry and field); 3 the run would have leaked a secret
+or failed for another reason (no plan is written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+import warnings
+from pathlib import Path
+
+EXIT_INPUT = 1
+EXIT_FAILED = 3
+
+
+def _summary(document: dict) -> str:
+    counts = collections.Counter(r["type"] for r in document["resources"])
+    lines = [f"stack {document['stack']}: {len(document['resources'])} resources"]
+    lines += [f"  {count:4d}  {typ}" for typ, count in sorted(counts.items())]
+    workers = document["outputs"].get("workers", {})
+    lines.append(f"workers ({len(workers)}):")
+    width = max((len(name) for name in workers), default=0)
+    for name, worker in sorted(workers.items()):
+        crons = ", ".join(worker["crons"]) or "-"
+        lines.append(f"  {name:<{width}}  {worker['family']:<8} {worker['sha256'][:12]}  crons: {crons}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack", help="stack name; reads Pulumi.<stack>.yaml")
+    parser.add_argument("--out", type=Path, help="plan file (default build/plan/<stack>.json)")
+    args = parser.parse_args(argv)
+
+    # pulumi_cloudflare emits ~70 DeprecationWarnings at import; they are upstream noise.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from stacks import PROJECT_ROOT, InputError
+    from tools.offline import PlanError, plan_document, read_stack_config, run_program, write_plan
+    from workers.bundle import BundleError
+
+    display = f"Pulumi.{args.stack}.yaml"
+    out = args.out or PROJECT_ROOT / "build" / "plan" / f"{args.stack}.json"
+    try:
+        config = read_stack_config(PROJECT_ROOT / display, display)
+        run = run_program(args.stack, config)
+        document = plan_document(run)
+    except (InputError, BundleError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except PlanError as err:
+        print(f"error: {err}; no plan written", file=sys.stderr)
+        return EXIT_FAILED
+    write_plan(document, out)
+    print(_summary(document))
+    if run.placeholder_secrets:
+        print(
+            f"note: {len(run.placeholder_secrets)} secrets are not set in {display}; the plan shows them as "
+            f"[secret]. `pulumi preview` needs them: pulumi config set --secret <key> -s {args.stack}",
+        )
+        for key in run.placeholder_secrets:
+            print(f"  {key}")
+    print(f"wrote {out.relative_to(PROJECT_ROOT) if out.is_relative_to(PROJECT_ROOT) else out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+import { notImplemented } from "../shared/respond";
+
+export default {
+  async fetch(): Promise<Response> {
+    return notImplemented("gateway");
+  },
+};
