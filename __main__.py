@@ -7,10 +7,20 @@ import pulumi
 from components.fleet import Fleet, FleetArgs
 from stacks import load_stack
 from workers.bundle import build_bundles
+from workers.migrations import load_d1_migrations
 
 root = Path(__file__).resolve().parent
 stack = load_stack(root)
 bundles = build_bundles(root, {family: spec.entry for family, spec in stack.catalog.families.items()})
-fleet = Fleet("blaze", FleetArgs(stack=stack, bundles=bundles))
+migrations = load_d1_migrations(root, stack.catalog)
+fleet = Fleet(
+    "blaze",
+    FleetArgs(
+        stack=stack,
+        bundles=bundles,
+        migrations=migrations,
+        cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
+    ),
+)
 for key, value in fleet.outputs.items():
     pulumi.export(key, value)
