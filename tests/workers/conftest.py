@@ -1,0 +1,44 @@
+"""Fixtures of the Worker tests: one driver per session, a fresh Miniflare per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from stacks.catalog import Catalog, load_catalog
+from tests.conftest import ROOT
+from workers.local import Driver, Instance
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(ROOT)
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+    log = tmp_path_factory.mktemp("driver") / "stderr.log"
+    with log.open("wb") as stderr:
+        running = Driver(ROOT, stderr=stderr)
+        yield running
+        running.close()
+
+
+Start = Callable[..., Instance]
+
+
+@pytest.fixture
+def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """`start(names, vars=..., secrets=..., persist=...)`: a Miniflare closed after the test."""
+    started: list[Instance] = []
+
+    def _start(names: list[str], **options: Any) -> Instance:
+        instance = driver.start(catalog, names, **options)
+        started.append(instance)
+        return instance
+
+    yield _start
+    for instance in started:
+        instance.close()
