@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from itertools import pairwise
 from typing import Annotated, Iterator
 
 from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
@@ -54,7 +55,7 @@ def shortest_interval_minutes(expression: str) -> int | None:
     minutes = range(60) if minutes == ["*"] else minutes
     hours = range(24) if hours == ["*"] else hours
     times = sorted(h * 60 + m for h in hours for m in minutes)
-    shortest = min((later - earlier for earlier, later in zip(times, times[1:])), default=_DAY_MINUTES)
+    shortest = min((later - earlier for earlier, later in pairwise(times)), default=_DAY_MINUTES)
     overnight = _DAY_MINUTES - times[-1] + times[0]  # last run of a day to the first of the next
     if overnight < shortest and _fires_on_consecutive_days(day_of_month, month, day_of_week):
         shortest = overnight

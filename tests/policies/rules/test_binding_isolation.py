@@ -43,7 +43,7 @@ def test_passing_when_the_state_shows_d1_ids_and_they_match() -> None:
 
 
 def test_violating_service_binding_to_another_stacks_worker() -> None:
-    found = validate_stack(RULE, fleet(OWN + [{"name": "ODDS", "type": "service", "service": "blaze-odds-staging"}]))
+    found = validate_stack(RULE, fleet([*OWN, {"name": "ODDS", "type": "service", "service": "blaze-odds-staging"}]))
     assert [(message.split(":")[1].strip(), urn.rsplit("::", 1)[1]) for message, urn in found] == [
         ("service binding ODDS points at 'blaze-odds-staging', which is not a WorkersScript of this stack",
          "blaze-gateway-script"),
@@ -51,7 +51,7 @@ def test_violating_service_binding_to_another_stacks_worker() -> None:
 
 
 def test_violating_r2_binding_to_a_bucket_of_another_stack() -> None:
-    found = validate_stack(RULE, fleet(OWN + [{"name": "OLD", "type": "r2_bucket", "bucketName": "blaze-media-staging"}]))
+    found = validate_stack(RULE, fleet([*OWN, {"name": "OLD", "type": "r2_bucket", "bucketName": "blaze-media-staging"}]))
     assert len(found) == 1 and "r2_bucket binding OLD points at 'blaze-media-staging'" in found[0][0]
 
 

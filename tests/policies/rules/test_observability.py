@@ -32,4 +32,4 @@ def test_passing() -> None:
 )
 def test_violating(props: dict, expected: list[str]) -> None:
     messages = validate_resource(RULE, types.WORKERS_SCRIPT, props)
-    assert len(messages) == len(expected) and all(e in m for e, m in zip(expected, messages)), messages
+    assert len(messages) == len(expected) and all(e in m for e, m in zip(expected, messages, strict=True)), messages
