@@ -131,7 +131,7 @@ def read_settings(cfg: pulumi.Config, file: str) -> Settings:
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         loc = [str(part) for part in first["loc"] if part != "[key]"]
-        problem = "missing (required)" if first["type"] == "missing" else first["msg"]
+        problem = "missing (required)" if first["type"] == "missing" else first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             problem = "unknown key (check the spelling)"
         raise InputError(file, f"{NAMESPACE}:{loc[0]}", ".".join(loc[1:]) or "-", problem) from None
