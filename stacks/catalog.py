@@ -91,7 +91,7 @@ def _one_waiver_per_rule(waivers: list[Waiver]) -> list[Waiver]:
     return waivers
 
 
-Waivers = Annotated[list[Waiver], AfterValidator(_one_waiver_per_rule)]
+WaiverList = Annotated[list[Waiver], AfterValidator(_one_waiver_per_rule)]
 
 
 class Family(Strict):
@@ -127,7 +127,7 @@ class Worker(Strict):
     domains: list[HostKey] = []
     compatibility_date: IsoDate | None = None
     compatibility_flags: list[Text] | None = None
-    waivers: Waivers = []
+    waivers: WaiverList = []
 
     def bindings(self) -> Iterator[tuple[BindingKind, str, str, str]]:
         """Every binding as (kind, catalog field, binding name, target or value)."""
@@ -148,14 +148,14 @@ class Database(Strict):
     name: ResourceName
     purpose: Text
     team: Team
-    waivers: Waivers = []
+    waivers: WaiverList = []
 
 
 class Namespace(Strict):
     name: ResourceName
     purpose: Text
     team: Team
-    waivers: Waivers = []
+    waivers: WaiverList = []
 
 
 CorsMethod = Literal["GET", "HEAD", "PUT", "POST", "DELETE"]
@@ -189,7 +189,7 @@ class Bucket(Strict):
     team: Team
     cors: Cors | None = None
     lifecycle: list[LifecycleRule] = []
-    waivers: Waivers = []
+    waivers: WaiverList = []
 
 
 class WorkersFile(Strict):

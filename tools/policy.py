@@ -192,6 +192,10 @@ def render(outcome: Outcome) -> list[str]:
     return lines
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
+
+
 def _date(text: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
@@ -209,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
 
     plan_path = args.plan or PROJECT_ROOT / "build" / "plan" / f"{args.stack}.json"
     config_path = args.config or PROJECT_ROOT / "policies" / f"{args.stack}.json"
-    config_file = str(config_path.relative_to(PROJECT_ROOT) if config_path.is_relative_to(PROJECT_ROOT) else config_path)
+    config_file = _shown(config_path)
     context_kwargs = {"today": (lambda: args.today)} if args.today else {}
     try:
         context = RunContext(waivers=load_waivers(PROJECT_ROOT), **context_kwargs)
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_PLAN
 
     outcome = check_plan(plan, settings, context)
-    print(f"policy check of stack {args.stack}: {len(plan.resources)} resources, config {config_file}")
+    print(f"policy check of stack {args.stack}: {_shown(plan_path)} ({len(plan.resources)} resources), config {config_file}")
     print("\n".join(render(outcome)))
     return EXIT_PASSED if outcome.passed else EXIT_VIOLATIONS
 

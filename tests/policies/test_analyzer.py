@@ -102,10 +102,10 @@ def test_a_disabled_rule_does_not_run() -> None:
     assert [(name, level) for name, level, _ in prod] == [("blaze-data-protected", proto.MANDATORY)]
 
 
-def _stack_resource(typ: str, name: str, props: Mapping[str, Any], dependencies: list[str] = ()) -> proto.AnalyzerResource:
+def _stack_resource(typ: str, name: str, props: Mapping[str, Any]) -> proto.AnalyzerResource:
     return proto.AnalyzerResource(
         type=typ, name=name, urn=f"urn:pulumi:prod::blaze-infra::{typ}::{name}", properties=_struct(props),
-        options=proto.AnalyzerResourceOptions(), parent=STACK_URN, dependencies=list(dependencies),
+        options=proto.AnalyzerResourceOptions(), parent=STACK_URN,
     )
 
 
