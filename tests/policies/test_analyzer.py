@@ -8,6 +8,7 @@ delivery and waivers, not only the rule functions.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 from typing import Any, Mapping
@@ -138,6 +139,8 @@ def test_the_packs_entry_point_starts_the_analyzer_the_way_the_engine_runs_it() 
         env={k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")},
     )
     try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "the pack printed no port within 60 s"
         port = process.stdout.readline().strip()
         assert port.isdigit(), process.stderr.read() if process.poll() is not None else port
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
