@@ -72,7 +72,7 @@ class Destinations(Camel):
     pagerduty: dict[DestinationName, Annotated[str, Field(min_length=1)]] = {}
 
 
-class Route(Camel):
+class AlertRoute(Camel):
     webhooks: list[DestinationName] = []
     emails: list[DestinationName] = []
     pagerduty: list[DestinationName] = []
@@ -82,7 +82,7 @@ class AlertPolicy(Camel):
     name: DestinationName
     alert_type: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     description: Annotated[str, Field(min_length=1)]
-    to: Route
+    to: AlertRoute
     alert_interval: Annotated[str, Field(pattern=r"^[0-9]+[mhd]$")] | None = None
 
 
@@ -131,7 +131,7 @@ def read_settings(cfg: pulumi.Config, file: str) -> Settings:
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         loc = [str(part) for part in first["loc"] if part != "[key]"]
-        problem = "missing (required)" if first["type"] == "missing" else first["msg"]
+        problem = "missing (required)" if first["type"] == "missing" else first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             problem = "unknown key (check the spelling)"
         raise InputError(file, f"{NAMESPACE}:{loc[0]}", ".".join(loc[1:]) or "-", problem) from None

@@ -86,7 +86,7 @@ def validate(model: type[M], raw: Any, file: str) -> M:
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         entry, field = _entry_and_field(tuple(first["loc"]), raw)
-        problem = first["msg"]
+        problem = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             problem = "unknown key (allowed keys are the model's fields; check the spelling)"
         raise InputError(file, entry, field, problem) from None

@@ -1,0 +1,222 @@
+"""Broken catalogs and stack configs: one clear error each, and nothing registered."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from stacks.errors import InputError
+from tests.conftest import ProjectCopy
+from tools.offline import OfflineRun
+
+WORKERS = "stacks/catalog/workers.yaml"
+DATABASES = "stacks/catalog/databases.yaml"
+
+
+def worker(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(w for w in document["workers"] if w["name"] == name)
+
+
+def config(document: dict[str, Any], key: str) -> Any:
+    return document["config"][f"blaze-infra:{key}"]
+
+
+def set_config(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        document["config"][f"blaze-infra:{key}"] = value
+
+    return change
+
+
+# (id, file edited, edit, expected message: file, entry, field, problem fragment)
+CASES: list[tuple[str, str, Callable[[Any], None], tuple[str, str, str, str]]] = [
+    (
+        "missing binding target",
+        WORKERS,
+        lambda d: worker(d, "blaze-storage")["d1"].update(DB="blaze-medai"),
+        (WORKERS, "workers[blaze-storage]", "d1.DB", "no d1 resource named 'blaze-medai'"),
+    ),
+    (
+        "missing service target",
+        WORKERS,
+        lambda d: worker(d, "blaze-gateway")["services"].update(MLB_SCORES="blaze-mlb-scorez"),
+        (WORKERS, "workers[blaze-gateway]", "services.MLB_SCORES", "no Worker named 'blaze-mlb-scorez'"),
+    ),
+    (
+        "duplicate database name",
+        DATABASES,
+        lambda d: d["databases"].append(dict(d["databases"][0])),
+        (DATABASES, "databases[blaze-mlb-games]", "name", "duplicate name"),
+    ),
+    (
+        "duplicate worker name",
+        WORKERS,
+        lambda d: d["workers"].append(dict(worker(d, "blaze-monitor"))),
+        (WORKERS, "workers[blaze-monitor]", "name", "duplicate name"),
+    ),
+    (
+        "binding name used twice",
+        WORKERS,
+        lambda d: worker(d, "blaze-storage")["kv"].update(DB="blaze-rate-limits"),
+        (WORKERS, "workers[blaze-storage]", "kv.DB", "also used in d1"),
+    ),
+    (
+        "bad cron",
+        WORKERS,
+        lambda d: worker(d, "blaze-monitor").update(crons=["*/5 * * *"]),
+        (WORKERS, "workers[blaze-monitor]", "crons.0", "not a five-field cron expression"),
+    ),
+    (
+        "cron with seconds",
+        WORKERS,
+        lambda d: worker(d, "blaze-monitor").update(crons=["0 */5 * * * *"]),
+        (WORKERS, "workers[blaze-monitor]", "crons.0", "not a five-field cron expression"),
+    ),
+    (
+        "bad binding identifier",
+        WORKERS,
+        lambda d: worker(d, "blaze-storage")["d1"].update({"MEDIA-DB": "blaze-media"}),
+        (WORKERS, "workers[blaze-storage]", "d1.MEDIA-DB", "not a valid JavaScript identifier"),
+    ),
+    (
+        "reserved word binding",
+        WORKERS,
+        lambda d: worker(d, "blaze-storage")["vars"].update({"class": "x"}),
+        (WORKERS, "workers[blaze-storage]", "vars.class", "reserved word"),
+    ),
+    (
+        "unknown key",
+        WORKERS,
+        lambda d: worker(d, "blaze-monitor").update(cronz=["0 6 * * *"]),
+        (WORKERS, "workers[blaze-monitor]", "cronz", "unknown key"),
+    ),
+    (
+        "wrong type",
+        WORKERS,
+        lambda d: worker(d, "blaze-storage")["vars"].update(MAX_UPLOAD_BYTES=104857600),
+        (WORKERS, "workers[blaze-storage]", "vars.MAX_UPLOAD_BYTES", "valid string"),
+    ),
+    (
+        "unknown family",
+        WORKERS,
+        lambda d: worker(d, "blaze-backup").update(family="backups"),
+        (WORKERS, "workers[blaze-backup]", "family", "unknown family 'backups'"),
+    ),
+    (
+        "service binding cycle",
+        WORKERS,
+        lambda d: worker(d, "blaze-mlb-scores").update(services={"GATEWAY": "blaze-gateway"}),
+        (WORKERS, "workers[", "services", "service bindings form a cycle"),
+    ),
+    (
+        "bad resource name",
+        DATABASES,
+        lambda d: d["databases"][0].update(name="Blaze_MLB"),
+        (DATABASES, "databases[Blaze_MLB]", "name", "lowercase letters, digits or hyphens"),
+    ),
+    (
+        "missing account id",
+        "Pulumi.staging.yaml",
+        lambda d: d["config"].pop("blaze-infra:accountId"),
+        ("Pulumi.staging.yaml", "blaze-infra:accountId", "-", "missing (required)"),
+    ),
+    (
+        "malformed account id",
+        "Pulumi.staging.yaml",
+        set_config("accountId", "not-an-account"),
+        ("Pulumi.staging.yaml", "blaze-infra:accountId", "-", "should match pattern"),
+    ),
+    (
+        "unknown config key",
+        "Pulumi.staging.yaml",
+        set_config("protectDta", True),
+        ("Pulumi.staging.yaml", "blaze-infra:protectDta", "-", "unknown config key"),
+    ),
+    (
+        "wrong config type",
+        "Pulumi.staging.yaml",
+        set_config("protectData", "yes"),
+        ("Pulumi.staging.yaml", "blaze-infra:protectData", "-", "valid boolean"),
+    ),
+    (
+        "unknown key in structured config",
+        "Pulumi.staging.yaml",
+        lambda d: config(d, "zones")["site"].update(zoneId="x"),
+        ("Pulumi.staging.yaml", "blaze-infra:zones", "site.zoneId", "unknown key"),
+    ),
+    (
+        "cors origin with a path",
+        "Pulumi.staging.yaml",
+        lambda d: config(d, "corsOrigins")["blaze-media"].append("https://example.com/upload"),
+        ("Pulumi.staging.yaml", "blaze-infra:corsOrigins", "blaze-media.2", "not an origin"),
+    ),
+    (
+        "host outside its zone",
+        "Pulumi.staging.yaml",
+        lambda d: config(d, "hosts")["api"].update(hostname="api.example.org"),
+        ("Pulumi.staging.yaml", "blaze-infra:hosts", "api.hostname", "not in zone"),
+    ),
+    (
+        "disabled cron of an unknown worker",
+        "Pulumi.staging.yaml",
+        lambda d: config(d, "disabledCrons").append("blaze-nope"),
+        ("Pulumi.staging.yaml", "blaze-infra:disabledCrons", "7", "not a Worker with crons"),
+    ),
+    (
+        "alert routed to an unknown destination",
+        "Pulumi.staging.yaml",
+        lambda d: config(d, "alerts")["policies"][0]["to"].update(pagerduty=["primary"]),
+        ("Pulumi.staging.yaml", "blaze-infra:alerts", "policies[cloudflare-incidents].to.pagerduty", "no destination 'primary'"),
+    ),
+    (
+        "name pattern without the name",
+        "Pulumi.staging.yaml",
+        set_config("namePattern", "staging"),
+        ("Pulumi.staging.yaml", "blaze-infra:namePattern", "-", "must contain '{name}'"),
+    ),
+    (
+        "secret stored in plain text",
+        "Pulumi.staging.yaml",
+        set_config("opsWebhookUrl", "https://hooks.example.com/T000/B000"),
+        ("Pulumi.staging.yaml", "blaze-infra:opsWebhookUrl", "-", "stored in plain text"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "edit", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_broken_input_fails_with_one_clear_error_and_registers_nothing(
+    project: ProjectCopy, file: str, edit: Callable[[Any], None], expected: tuple[str, str, str, str]
+) -> None:
+    project.edit_yaml(file, edit)
+    run = OfflineRun("staging", project.config("staging"), root=project.root)
+    with pytest.raises(InputError) as caught:
+        run.execute()
+    error = caught.value
+    want_file, want_entry, want_field, want_problem = expected
+    assert (error.file, error.field) == (want_file, want_field), str(error)
+    assert error.entry.startswith(want_entry), str(error)
+    assert want_problem in error.problem, str(error)
+    assert run.monitor.recorded() == [], "a rejected input must register nothing"
+
+
+def test_a_key_written_twice_in_yaml_is_an_error(project: ProjectCopy) -> None:
+    path = project.root / WORKERS
+    path.write_text(path.read_text().replace("  family: storage\n", "  family: storage\n  family: api\n", 1))
+    run = OfflineRun("staging", project.config("staging"), root=project.root)
+    with pytest.raises(InputError, match=r"workers\.yaml: yaml: line \d+, column 3: key 'family' appears twice"):
+        run.execute()
+    assert run.monitor.recorded() == []
+
+
+def test_a_missing_secret_names_the_key_and_how_to_set_it(project: ProjectCopy) -> None:
+    run = OfflineRun("staging", project.config("staging"), root=project.root, fill_missing_secrets=False)
+    with pytest.raises(InputError, match=r"pulumi config set --secret blaze-infra:\w+"):
+        run.execute()
+    assert run.monitor.recorded() == []
+
+
+def test_the_unbroken_copy_runs(project: ProjectCopy) -> None:
+    """The copy itself is sound, so each failure above comes from its one edit."""
+    run = OfflineRun("staging", project.config("staging"), root=project.root).execute()
+    assert sum(r.type.endswith("WorkersScript") for r in run.registrations) == 72

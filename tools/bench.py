@@ -1,0 +1,152 @@
+"""Measure the offline plan and the bundling on this machine; write BENCHMARKS.md.
+
+`python -m tools.bench [--runs N]` (or `make bench`). Timings are medians of N runs of
+whole processes, so Python start-up and imports count, as they do for a user. Peak
+memory is each process's own maximum resident set (from wait4), not a sum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from stacks import PROJECT_ROOT
+
+PLAN_TARGET_RATIO = 1.5
+WARM_BUNDLE_TARGET_S = 0.1
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mib: float
+
+
+def run_process(argv: list[str], cwd: Path) -> Sample:
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{process.stderr.read().decode() if process.stderr else ''}")
+    return Sample(elapsed, usage.ru_maxrss / 1024)  # Linux reports KiB
+
+
+def median(samples: list[Sample]) -> Sample:
+    return Sample(statistics.median(s.seconds for s in samples), statistics.median(s.peak_mib for s in samples))
+
+
+def measure_plan(runs: int) -> list[str]:
+    python = sys.executable
+    floor_argv = [python, "-W", "ignore", "-c", "import pulumi, pulumi_cloudflare"]
+    with tempfile.TemporaryDirectory() as tmp:
+        plan_argv = [python, "-m", "tools.plan", "staging", "--out", str(Path(tmp) / "plan.json")]
+        # One untimed run of each first: it compiles bytecode and builds the bundles.
+        run_process(floor_argv, PROJECT_ROOT)
+        run_process(plan_argv, PROJECT_ROOT)
+        floor, plan = [], []
+        for _ in range(runs):  # interleaved, so drift in machine load hits both alike
+            floor.append(run_process(floor_argv, PROJECT_ROOT))
+            plan.append(run_process(plan_argv, PROJECT_ROOT))
+    f, p = median(floor), median(plan)
+    ratio = p.seconds / f.seconds
+    verdict = "meets" if ratio <= PLAN_TARGET_RATIO else "misses"
+    return [
+        "## Offline plan (`make plan STACK=staging`)",
+        "",
+        f"Median of {runs} interleaved runs of each whole process.",
+        "",
+        "| process | wall time | peak memory |",
+        "|---|---|---|",
+        f"| floor: `python -c 'import pulumi, pulumi_cloudflare'` | {f.seconds:.2f} s | {f.peak_mib:.0f} MiB |",
+        f"| plan: `python -m tools.plan staging` | {p.seconds:.2f} s | {p.peak_mib:.0f} MiB |",
+        f"| ratio plan / floor | {ratio:.2f}x | {p.peak_mib / f.peak_mib:.2f}x |",
+        "",
+        f"Target: plan within {PLAN_TARGET_RATIO}x the floor's wall time; this run {verdict} it.",
+        "",
+    ]
+
+
+def _timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def measure_bundling(runs: int) -> list[str]:
+    from stacks.catalog import load_catalog
+    from workers.bundle import build_bundles, clean
+
+    entries = {family: spec.entry for family, spec in load_catalog(PROJECT_ROOT).families.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copytree(PROJECT_ROOT / "workers" / "src", root / "workers" / "src")
+        shutil.copy2(PROJECT_ROOT / "package.json", root / "package.json")
+        (root / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
+        cold, warm = [], []
+        for _ in range(runs):
+            clean(root)
+            cold.append(_timed(lambda: build_bundles(root, entries)))
+            warm.append(_timed(lambda: build_bundles(root, entries)))
+        sizes = sum((root / "build" / "workers" / f"{family}.js").stat().st_size for family in entries)
+    warm_median = statistics.median(warm)
+    verdict = "meets" if warm_median < WARM_BUNDLE_TARGET_S else "misses"
+    return [
+        "## Bundling the Workers' entry points (`workers/bundle.py`)",
+        "",
+        f"{len(entries)} entry points, one esbuild call, {sizes / 1024:.1f} KiB of bundles; median of {runs} runs in-process.",
+        "",
+        "| build | time |",
+        "|---|---|",
+        f"| cold (no build/, esbuild runs) | {statistics.median(cold) * 1000:.1f} ms |",
+        f"| warm (inputs unchanged, esbuild skipped) | {warm_median * 1000:.2f} ms |",
+        "",
+        f"Target: warm under {WARM_BUNDLE_TARGET_S * 1000:.0f} ms; this run {verdict} it.",
+        "",
+    ]
+
+
+SECTIONS: list[Callable[[int], list[str]]] = [measure_plan, measure_bundling]
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (tools/bench.py); numbers are from the machine that ran it:",
+        f"{machine()}, on {time.strftime('%Y-%m-%d')}.",
+        "",
+    ]
+    for section in SECTIONS:
+        lines += section(args.runs)
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
