@@ -190,11 +190,16 @@ class Driver:
         secrets: Mapping[str, str] | None = None,
         persist: Path | None = None,
         port: int | None = None,
+        migrate: bool = True,
     ) -> Instance:
-        """A fresh Miniflare with the named Workers (and their service targets)."""
+        """A fresh Miniflare with the named Workers (and their service targets).
+
+        With `persist`, state survives the instance in that folder; `migrate=False` starts
+        on such a state without touching its databases first.
+        """
         build_bundles(self.root, {family: spec.entry for family, spec in catalog.families.items()})
         workers, migrations = miniflare_workers(self.root, catalog, names, vars or {}, secrets or {})
-        options: dict[str, Any] = {"workers": workers, "migrations": migrations}
+        options: dict[str, Any] = {"workers": workers, "migrations": migrations if migrate else []}
         if persist is not None:
             options["persist"] = str(persist)
         if port is not None:

@@ -9,6 +9,7 @@ import pytest
 
 from stacks.catalog import Catalog, load_catalog
 from tests.conftest import ROOT
+from tests.workers.stubs import LoopbackStub
 from workers.local import Driver, Instance
 
 
@@ -42,3 +43,10 @@ def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
     yield _start
     for instance in started:
         instance.close()
+
+
+@pytest.fixture
+def stub() -> Iterator[LoopbackStub]:
+    server = LoopbackStub()
+    yield server
+    server.close()
