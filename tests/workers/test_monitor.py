@@ -12,7 +12,7 @@ import pytest
 
 from stacks.catalog import Catalog
 from tests.conftest import ROOT
-from tests.workers.conftest import Start
+from tests.workers.conftest import Start, corrupt_database
 from tests.workers.stubs import Answer, LoopbackStub
 from workers.local import Instance
 from workers.migrations import load_migration_set
@@ -179,19 +179,6 @@ def test_rows_older_than_the_retention_are_removed(start: Start, hook: LoopbackS
     assert incidents == [{"resolved_at": t0 - 10 * DAY}]
 
 
-def _corrupt(persist: Path, marker: bytes) -> None:
-    """Overwrites the one persisted D1 file whose schema contains `marker` (a storage failure)."""
-    found = []
-    for path in (persist / "d1").rglob("*.sqlite"):
-        wal = path.with_name(path.name + "-wal")
-        if marker in path.read_bytes() + (wal.read_bytes() if wal.exists() else b""):
-            found.append(path)
-    assert len(found) == 1, found
-    found[0].write_bytes(b"not a database " * 512)
-    for suffix in ("-wal", "-shm"):
-        found[0].with_name(found[0].name + suffix).unlink(missing_ok=True)
-
-
 def test_a_failing_database_is_recorded_and_the_run_completes_for_the_others(
     start: Start, hook: LoopbackStub, catalog: Catalog, tmp_path: Path
 ) -> None:
@@ -199,7 +186,7 @@ def test_a_failing_database_is_recorded_and_the_run_completes_for_the_others(
     t0 = now_ms()
     run(mf, t0)
     mf.close()
-    _corrupt(tmp_path, b"CREATE TABLE search_documents")
+    corrupt_database(tmp_path, b"CREATE TABLE search_documents")
 
     mf = start_monitor(start, hook, persist=tmp_path, migrate=False)
     run(mf, t0 + 5 * MINUTE)

@@ -146,8 +146,10 @@ async function replyOf(response) {
 const ops = {
   async start({ workers, persist, migrations, port }) {
     const blocked = [];
+    // wrangler's layout for local state, so `wrangler d1 execute --local --persist-to`
+    // and this driver read and write the same files.
     const shared = persist
-      ? { d1Persist: `${persist}/d1`, kvPersist: `${persist}/kv`, r2Persist: `${persist}/r2` }
+      ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, r2Persist: `${persist}/v3/r2` }
       : {};
     const inspector = inspectorFor(workers);
     const mf = new Miniflare({
