@@ -61,7 +61,7 @@ def test_a_miss_then_hits_until_the_entry_is_no_longer_fresh(mlb: Instance) -> N
     # A past date is history: cached for a day, however the table changes meanwhile.
     insert_game(mlb, "g2", "2025-04-01", "LAD", "SF")
     assert cached(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-01") == ("HIT", data)
-    assert get(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-01").headers["cache-control"] == "public, max-age=86400"
+    assert get(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-01").headers["cache-control"] == "public, max-age=86400, immutable"
     # Another date is another entry.
     assert cached(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-02") == ("MISS", [])
 

@@ -26,9 +26,11 @@ async function serve(request: Request, env: ApiEnv, ctx: ExecutionContext): Prom
   const cache = new CacheManager(env.CACHE, ctx);
   const db = new DatabaseManager(env.DB);
   const { value, status } = await cache.getOrLoad(plan.key, plan.kind, plan.tags, () => plan.load(db));
+  // Past dates and seasons do not change: "immutable" lets the gateway keep them whole.
+  const immutable = plan.kind === "history" ? ", immutable" : "";
   return json({ data: value, meta: { sport, dataset, cache: status } }, 200, {
     "x-cache": status,
-    "cache-control": `public, max-age=${CACHE_POLICIES[plan.kind].freshSeconds}`,
+    "cache-control": `public, max-age=${CACHE_POLICIES[plan.kind].freshSeconds}${immutable}`,
   });
 }
 

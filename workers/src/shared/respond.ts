@@ -72,7 +72,3 @@ export async function readJson(request: Request): Promise<unknown> {
     throw badRequest("the body is not valid JSON");
   }
 }
-
-export function notImplemented(family: string): Response {
-  return error(501, "not_implemented", `the ${family} runtime is not implemented yet`);
-}
