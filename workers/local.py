@@ -191,11 +191,13 @@ class Driver:
         persist: Path | None = None,
         port: int | None = None,
         migrate: bool = True,
+        triggers: bool = False,
     ) -> Instance:
         """A fresh Miniflare with the named Workers (and their service targets).
 
         With `persist`, state survives the instance in that folder; `migrate=False` starts
-        on such a state without touching its databases first.
+        on such a state without touching its databases first. `triggers` lets HTTP
+        requests to /cdn-cgi/handler/scheduled?cron=... run the crons (for make dev).
         """
         build_bundles(self.root, {family: spec.entry for family, spec in catalog.families.items()})
         workers, migrations = miniflare_workers(self.root, catalog, names, vars or {}, secrets or {})
@@ -204,6 +206,8 @@ class Driver:
             options["persist"] = str(persist)
         if port is not None:
             options["port"] = port
+        if triggers:
+            options["triggers"] = True
         started = self.call("start", **options)
         return Instance(self, started["handle"], started["url"], [w["name"] for w in workers])
 

@@ -144,7 +144,7 @@ async function replyOf(response) {
 }
 
 const ops = {
-  async start({ workers, persist, migrations, port }) {
+  async start({ workers, persist, migrations, port, triggers }) {
     const blocked = [];
     // wrangler's layout for local state, so `wrangler d1 execute --local --persist-to`
     // and this driver read and write the same files.
@@ -155,6 +155,8 @@ const ops = {
     const mf = new Miniflare({
       cf: false,
       ...(port === undefined ? {} : { host: "127.0.0.1", port }),
+      // /cdn-cgi/handler/scheduled?cron=... runs a cron by hand (make dev only).
+      ...(triggers ? { unsafeTriggerHandlers: true } : {}),
       ...shared,
       workers: [
         ...workers.map((w) => ({ ...w, modules: true, outboundService: loopbackOnly(blocked) })),
