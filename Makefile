@@ -17,13 +17,16 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup plan test bench clean
+.PHONY: help setup plan test bench clean diff drift-report
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
 	@echo "make test                      the whole test suite (what CI runs)"
 	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
+	@echo "make diff BASE=<git-rev>       Markdown diff of both stacks' plans: BASE vs this checkout"
+	@echo "make diff OLD=<plan> NEW=<plan> the same for two plan files"
+	@echo "make drift-report FILE=<json>  Markdown drift report of a 'pulumi refresh/preview --json' document"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +50,11 @@ bench: setup
 
 clean:
 	rm -rf build .pytest_cache
+
+# OUT=<file> also writes the Markdown to a file (the workflows post it as a comment).
+diff: setup
+ifdef BASE
+	$(BIN)/python -m tools.diff --base $(BASE) $(if $(OUT),--out $(OUT))
+else
+	$(BIN)/python -m tools.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
+endif

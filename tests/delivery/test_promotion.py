@@ -14,10 +14,10 @@ from stacks.errors import InputError
 from stacks.promotion import PromotionError, gate_mode, judge, release_commit
 from stacks.settings import PromotionOverride
 from tests.conftest import ROOT, Planned, ProjectCopy
+from tests.delivery.conftest import change_monitor_code
 from tools import plan as plan_cli
 from tools.offline import OfflineRun, PlanError, plan_document, run_program
 
-MONITOR_SOURCE = "workers/src/monitor/index.ts"
 SOURCE = "blazesportsintel/blaze-infra/staging"
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 
@@ -28,14 +28,6 @@ def staged(**digests: str) -> dict[str, Any]:
 
 def refused_workers(message: str) -> list[str]:
     return re.findall(r"^  (\S+): would deploy", message, flags=re.MULTILINE)
-
-
-def change_monitor_code(project: ProjectCopy) -> None:
-    # A comment would not do: esbuild drops comments, so the bundle and its digest stay.
-    path = project.root / MONITOR_SOURCE
-    text = path.read_text()
-    assert 'notImplemented("monitor")' in text
-    path.write_text(text.replace('notImplemented("monitor")', 'notImplemented("monitor, patched")'))
 
 
 def edit_promotion(project: ProjectCopy, promotion: dict[str, Any]) -> None:
