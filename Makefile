@@ -58,3 +58,8 @@ ifdef BASE
 else
 	$(BIN)/python -m tools.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
 endif
+
+# Exit 0 no drift, 3 drift, 2 unusable input; make reports any non-zero as 2, so the
+# workflows call `.venv/bin/python -m tools.drift` directly (see docs/RUNBOOK.md).
+drift-report: setup
+	$(BIN)/python -m tools.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
