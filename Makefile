@@ -17,10 +17,11 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup plan test bench clean diff drift-report
+.PHONY: help setup plan policy test bench clean diff drift-report
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
+	@echo "make policy STACK=prod [PLAN=f] policy pack over a fresh plan (or plan file f), policies/<stack>.json"
 	@echo "make test                      the whole test suite (what CI runs)"
 	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
@@ -41,6 +42,11 @@ setup: $(VENV)/.installed node_modules/.installed
 
 plan: setup
 	$(BIN)/python -m tools.plan $(STACK)
+
+# Without PLAN, checks a plan made now from the working tree, never a stale one.
+policy: setup
+	$(if $(PLAN),,$(BIN)/python -m tools.plan $(STACK) >/dev/null)
+	$(BIN)/python -m tools.policy $(STACK) $(if $(PLAN),--plan $(PLAN))
 
 test: setup
 	$(BIN)/python -m pytest

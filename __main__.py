@@ -1,5 +1,6 @@
 """blaze-infra: the whole Cloudflare fleet of the current stack (see README.md)."""
 
+import gc
 import os
 from pathlib import Path
 
@@ -9,6 +10,11 @@ from components.fleet import Fleet, FleetArgs
 from stacks import load_stack
 from stacks.promotion import PromotionGate, release_commit
 from workers.bundle import build_bundles
+
+# pulumi_cloudflare leaves ~290k long-lived objects after import; every garbage collection
+# during the run would scan them again. Freezing them cuts the program's run time by about
+# 40% (measured by make bench) and frees nothing that could ever be collected.
+gc.freeze()
 
 root = Path(__file__).resolve().parent
 stack = load_stack(root)

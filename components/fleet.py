@@ -153,9 +153,12 @@ class Fleet(pulumi.ComponentResource):
             "workers": {
                 name: {
                     "scriptName": service.script_name,
+                    "id": service.script.id,
                     "family": catalog.worker(name).family,
                     "sha256": service.sha256,
                     "crons": self._stack.crons(catalog.worker(name)),
+                    "routeIds": [route.id for route in service.routes],
+                    "domainIds": [domain.id for domain in service.domains],
                 }
                 for name, service in sorted(self.workers.items())
             },

@@ -19,7 +19,7 @@ from stacks.validation import ResourceName, Strict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-__all__ = ["PROJECT_ROOT", "InputError", "Stack", "load_stack"]
+__all__ = ["PROJECT_ROOT", "InputError", "Stack", "load_stack", "secret_users"]
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ def _check_against_catalog(settings: Settings, catalog: Catalog, file: str) -> N
             ) from None
 
 
-def _read_secrets(cfg: pulumi.Config, settings: Settings, catalog: Catalog, file: str) -> dict[str, pulumi.Output[str]]:
+def secret_users(catalog: Catalog, settings: Settings) -> dict[str, str]:
+    """Every secret config key the fleet reads, with who reads it (for error messages)."""
     users: dict[str, str] = {}
     for worker in catalog.workers:
         for key in worker.secrets.values():
@@ -111,6 +112,11 @@ def _read_secrets(cfg: pulumi.Config, settings: Settings, catalog: Catalog, file
     for name, hook in settings.alerts.destinations.webhooks.items():
         users.setdefault(hook.url_secret, f"webhook {name}")
         users.setdefault(hook.signing_secret, f"webhook {name}")
+    return users
+
+
+def _read_secrets(cfg: pulumi.Config, settings: Settings, catalog: Catalog, file: str) -> dict[str, pulumi.Output[str]]:
+    users = secret_users(catalog, settings)
     unknown = config_keys() - setting_keys() - set(users)
     for key in sorted(unknown):
         raise InputError(file, f"{NAMESPACE}:{key}", "-", "unknown config key (check the spelling)")

@@ -48,6 +48,20 @@ def _cron(value: str) -> str:
     return value
 
 
+# Words that stand in for a reason instead of giving one (cdk-nag rejects the same kind).
+_PLACEHOLDER_WORDS = frozenset({"todo", "tbd", "fixme", "xxx", "placeholder", "changeme", "lorem", "ipsum", "n/a"})
+
+
+def _reason(value: str) -> str:
+    text = value.strip()
+    if len(text) < 10:
+        raise ValueError("a waiver reason needs at least 10 characters saying why the rule does not apply")
+    words = {word.strip(".,;:!?()[]'\"").lower() for word in text.split()}
+    if words & _PLACEHOLDER_WORDS or set(text) <= set(".-_ *?"):
+        raise ValueError(f"{value!r} is placeholder text, not a reason")
+    return text
+
+
 def _host_key(value: str) -> str:
     if not value or not value.replace("-", "").isalnum() or not value[0].isalpha() or value.lower() != value:
         raise ValueError(f"{value!r} is not a host key (lowercase letters, digits, hyphens)")
@@ -58,6 +72,26 @@ IsoDate = Annotated[str, AfterValidator(_iso_date)]
 Cron = Annotated[str, AfterValidator(_cron)]
 HostKey = Annotated[str, AfterValidator(_host_key)]
 Text = Annotated[str, Field(min_length=1)]
+Reason = Annotated[str, AfterValidator(_reason)]
+RuleId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class Waiver(Strict):
+    """One policy rule (policies/RULES.md) that does not apply to this one catalog entry, and why."""
+
+    rule: RuleId
+    reason: Reason
+
+
+def _one_waiver_per_rule(waivers: list[Waiver]) -> list[Waiver]:
+    rules = [w.rule for w in waivers]
+    for rule in rules:
+        if rules.count(rule) > 1:
+            raise ValueError(f"rule {rule!r} is waived twice; give it one waiver with one reason")
+    return waivers
+
+
+WaiverList = Annotated[list[Waiver], AfterValidator(_one_waiver_per_rule)]
 
 
 class Family(Strict):
@@ -93,6 +127,7 @@ class Worker(Strict):
     domains: list[HostKey] = []
     compatibility_date: IsoDate | None = None
     compatibility_flags: list[Text] | None = None
+    waivers: WaiverList = []
 
     def bindings(self) -> Iterator[tuple[BindingKind, str, str, str]]:
         """Every binding as (kind, catalog field, binding name, target or value)."""
@@ -113,12 +148,14 @@ class Database(Strict):
     name: ResourceName
     purpose: Text
     team: Team
+    waivers: WaiverList = []
 
 
 class Namespace(Strict):
     name: ResourceName
     purpose: Text
     team: Team
+    waivers: WaiverList = []
 
 
 CorsMethod = Literal["GET", "HEAD", "PUT", "POST", "DELETE"]
@@ -152,6 +189,7 @@ class Bucket(Strict):
     team: Team
     cors: Cors | None = None
     lifecycle: list[LifecycleRule] = []
+    waivers: WaiverList = []
 
 
 class WorkersFile(Strict):

@@ -72,7 +72,7 @@ class Destinations(Camel):
     pagerduty: dict[DestinationName, Annotated[str, Field(min_length=1)]] = {}
 
 
-class Route(Camel):
+class AlertRoute(Camel):
     webhooks: list[DestinationName] = []
     emails: list[DestinationName] = []
     pagerduty: list[DestinationName] = []
@@ -82,7 +82,7 @@ class AlertPolicy(Camel):
     name: DestinationName
     alert_type: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     description: Annotated[str, Field(min_length=1)]
-    to: Route
+    to: AlertRoute
     alert_interval: Annotated[str, Field(pattern=r"^[0-9]+[mhd]$")] | None = None
 
 

@@ -224,3 +224,20 @@ def test_components_share_one_skeleton(planned: dict[str, Planned], stack: str) 
             assert resource["name"].startswith(parent["name"] + "-"), resource["urn"]
     fleet = [r for r in resources if r["type"] == "blaze:fleet:Fleet"]
     assert len(fleet) == 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_outputs_name_every_resource_id_and_each_workers_digest(planned: dict[str, Planned], stack: str) -> None:
+    p = planned[stack]
+    outputs = p.run.outputs
+    counts = {"d1": "D1Database", "kv": "WorkersKvNamespace", "r2": "R2Bucket"}
+    for group, short in counts.items():
+        assert len(outputs[group]) == len(p.of_type(short)) and all(v["id"] for v in outputs[group].values())
+    workers = outputs["workers"]
+    assert len(workers) == 72 and all(w["id"] and len(w["sha256"]) == 64 for w in workers.values())
+    route_ids = [i for w in workers.values() for i in w["routeIds"]]
+    domain_ids = [i for w in workers.values() for i in w["domainIds"]]
+    assert len(route_ids) == len(p.of_type("WorkersRoute")) and len(domain_ids) == len(p.of_type("WorkersCustomDomain"))
+    alerting = outputs["alerting"]
+    assert len(alerting["webhooks"]) == len(p.of_type("NotificationPolicyWebhooks"))
+    assert len(alerting["policies"]) == len(p.of_type("NotificationPolicy"))

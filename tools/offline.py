@@ -25,7 +25,7 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from stacks import PROJECT_ROOT
+from stacks import PROJECT_ROOT, secret_users
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
 from stacks.settings import NAMESPACE, read_settings
@@ -202,9 +202,7 @@ def _missing_secrets(config: StackConfig, stack: str, root: Path) -> list[str]:
         catalog = load_catalog(root)
     except InputError:
         return []  # the program run reports it, with the same message
-    needed = set(catalog.secret_keys())
-    for hook in settings.alerts.destinations.webhooks.values():
-        needed |= {hook.url_secret, hook.signing_secret}
+    needed = secret_users(catalog, settings)
     return sorted(f"{NAMESPACE}:{key}" for key in needed if f"{NAMESPACE}:{key}" not in config.values)
 
 

@@ -1,0 +1,1 @@
+"""One rule per module; `policies/registry.py` lists them explicitly."""

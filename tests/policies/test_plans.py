@@ -1,0 +1,118 @@
+"""The pack over both stacks' whole plans: the shipped fleet passes; each rule catches its own break."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from policies import resource_types as types
+from policies.registry import RULE_IDS
+from tests.conftest import STACKS, Planned
+from tests.policies.plans import check, editable, find
+
+Plan = dict[str, Any]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_shipped_fleet_passes_with_no_finding(planned: dict[str, Planned], stack: str) -> None:
+    outcome = check(editable(planned[stack].plan), stack)
+    assert outcome.passed
+    assert [(v.rule, v.urn, v.message) for v in outcome.violations] == []
+    assert outcome.waived == []
+
+
+def _rename_database(plan: Plan) -> None:
+    find(plan, "blaze-odds-database")["inputs"]["name"] = "odds"
+
+
+def _bind_another_stacks_bucket(plan: Plan) -> None:
+    find(plan, "blaze-storage-script")["inputs"]["bindings"].append(
+        {"name": "STAGING_MEDIA", "type": "r2_bucket", "bucketName": "blaze-media-staging"}
+    )
+
+
+def _open_cors_to_http(plan: Plan) -> None:
+    find(plan, "blaze-media-cors")["inputs"]["rules"][0]["allowed"]["origins"].append("http://blazesportsintel.com")
+
+
+def _plain_text_token(plan: Plan) -> None:
+    find(plan, "blaze-storage-script")["inputs"]["bindings"].append(
+        {"name": "SIGNING_KEY", "type": "plain_text", "text": "not-so-secret"}
+    )
+
+
+def _cron_every_minute(plan: Plan) -> None:
+    find(plan, "blaze-monitor-crons")["inputs"]["schedules"][0]["cron"] = "* * * * *"
+
+
+def _future_compatibility_date(plan: Plan) -> None:
+    find(plan, "blaze-gateway-script")["inputs"]["compatibilityDate"] = "2030-01-01"
+
+
+def _unprotect_database(plan: Plan) -> None:
+    find(plan, "blaze-odds-database")["options"]["protect"] = False
+
+
+def _logs_off(plan: Plan) -> None:
+    find(plan, "blaze-gateway-script")["inputs"]["observability"]["logs"]["enabled"] = False
+
+
+def _disable_alert_policies(plan: Plan) -> None:
+    for resource in plan["resources"]:
+        if resource["type"] == types.NOTIFICATION_POLICY:
+            resource["inputs"]["enabled"] = False
+
+
+def _inline_code(plan: Plan) -> None:
+    find(plan, "blaze-gateway-script")["inputs"]["content"] = "export default { fetch() {} }"
+
+
+def _too_many_cron_triggers(plan: Plan) -> None:
+    template = find(plan, "blaze-backup-crons")
+    for index in range(100):
+        extra = editable(template)
+        extra["name"] = f"blaze-backup-extra-{index}-crons"
+        extra["urn"] = template["urn"].replace("::blaze-backup-crons", f"::{extra['name']}")
+        plan["resources"].append(extra)
+
+
+def _unbound_namespace(plan: Plan) -> None:
+    spare = editable(find(plan, "blaze-mlb-cache-namespace"))
+    spare["name"] = "blaze-spare-cache-namespace"
+    spare["urn"] = spare["urn"].replace("::blaze-mlb-cache-namespace", "::blaze-spare-cache-namespace")
+    spare["inputs"]["title"] = "blaze-spare-cache"
+    plan["resources"].append(spare)
+
+
+# One break per rule, each made to violate that rule and no other.
+MUTATIONS: dict[str, Callable[[Plan], None]] = {
+    "blaze-naming-stack-pattern": _rename_database,
+    "blaze-binding-same-stack": _bind_another_stacks_bucket,
+    "blaze-r2-cors-restricted": _open_cors_to_http,
+    "blaze-worker-no-plaintext-secrets": _plain_text_token,
+    "blaze-worker-cron-limits": _cron_every_minute,
+    "blaze-worker-compatibility-date": _future_compatibility_date,
+    "blaze-data-protected": _unprotect_database,
+    "blaze-worker-observability": _logs_off,
+    "blaze-cron-alert-route": _disable_alert_policies,
+    "blaze-worker-bundle-digest": _inline_code,
+    "blaze-account-limits": _too_many_cron_triggers,
+    "blaze-data-unused": _unbound_namespace,
+}
+
+
+def test_every_rule_has_a_mutated_plan() -> None:
+    assert set(MUTATIONS) == RULE_IDS
+
+
+@pytest.mark.parametrize("rule", sorted(MUTATIONS))
+def test_a_mutated_prod_plan_fails_on_exactly_the_rule_it_breaks(planned: dict[str, Planned], rule: str) -> None:
+    plan = editable(planned["prod"].plan)
+    MUTATIONS[rule](plan)
+    outcome = check(plan, "prod")
+    assert {v.rule for v in outcome.violations} == {rule}, [(v.rule, v.message) for v in outcome.violations]
+    expected = EnforcementLevel.ADVISORY if rule == "blaze-data-unused" else EnforcementLevel.MANDATORY
+    assert {v.level for v in outcome.violations} == {expected}
+    assert outcome.passed is (expected is EnforcementLevel.ADVISORY)
