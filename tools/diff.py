@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from tools.markdown import ABSENT, code_cell
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_UNUSABLE = 2
 # GitHub refuses comments over 65,536 characters; leave room for the workflow's header.
@@ -33,14 +35,6 @@ STACKS = ("staging", "prod")
 
 class DiffInputError(Exception):
     """A plan, a revision or a plan run the diff cannot use."""
-
-
-class _Absent:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-ABSENT: Any = _Absent()
 
 
 @dataclass(frozen=True)
@@ -165,15 +159,6 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> StackDiff:
     return result
 
 
-def _code(value: Any) -> str:
-    """A value as inline Markdown code, safe inside a table cell."""
-    text = "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if len(text) > 200:
-        text = text[:199] + "…"
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
-
-
 def _digest(value: str | None) -> str:
     return f"`{value}`" if value else "(none)"
 
@@ -200,11 +185,11 @@ def render_stack(diff: StackDiff) -> list[str]:
         lines += ["#### Changed", ""]
         for resource in diff.changed:
             lines += [f"`{resource.name}` ({resource.type})", "", "| property | old | new |", "|---|---|---|"]
-            lines += [f"| `{c.path}` | {_code(c.old)} | {_code(c.new)} |" for c in resource.changes]
+            lines += [f"| `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for c in resource.changes]
             lines.append("")
     if diff.outputs:
         lines += ["#### Stack outputs", "", "| output | old | new |", "|---|---|---|"]
-        lines += [f"| `{c.path}` | {_code(c.old)} | {_code(c.new)} |" for c in diff.outputs]
+        lines += [f"| `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for c in diff.outputs]
         lines.append("")
     return lines
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from tools.markdown import ABSENT, code_cell
+
 EXIT_CLEAN = 0
 EXIT_DRIFT = 3
 EXIT_UNUSABLE = 2
@@ -42,14 +44,6 @@ _REPLACE_OPS = {"replace", "create-replace", "delete-replace", "read-replace", "
 
 class ReportInputError(Exception):
     """The input is not a document this report can read."""
-
-
-class _Absent:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-ABSENT: Any = _Absent()
 
 
 @dataclass(frozen=True)
@@ -339,14 +333,6 @@ def build_report(document: dict[str, Any], source: str, stack: str | None = None
 # Writing Markdown -----------------------------------------------------------------------
 
 
-def _code(value: Any) -> str:
-    text = "(absent)" if value is ABSENT else json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if len(text) > 200:
-        text = text[:199] + "…"
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return f"`` {text} ``" if "`" in text else f"`{text}`"
-
-
 def _columns(source: str) -> tuple[str, str]:
     return ("in state", "in the account") if source == "refresh" else ("in the account", "in the code")
 
@@ -354,7 +340,7 @@ def _columns(source: str) -> tuple[str, str]:
 def _change_table(changes: list[Change], source: str) -> list[str]:
     old, new = _columns(source)
     lines = [f"| property | change | {old} | {new} |", "|---|---|---|---|"]
-    lines += [f"| `{c.path}` | {c.kind} | {_code(c.old)} | {_code(c.new)} |" for c in changes]
+    lines += [f"| `{c.path}` | {c.kind} | {code_cell(c.old)} | {code_cell(c.new)} |" for c in changes]
     return lines + [""]
 
 
@@ -401,7 +387,7 @@ def render(report: Report) -> str:
                 continue
             old, new = _columns(report.source)
             lines += [f"#### {rule.link}: {rule.summary}", "", f"| resource | property | {old} | {new} |", "|---|---|---|---|"]
-            lines += [f"| `{r.name}` | `{c.path}` | {_code(c.old)} | {_code(c.new)} |" for r, c in entries]
+            lines += [f"| `{r.name}` | `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for r, c in entries]
             lines.append("")
     if report.warnings:
         lines += ["### Warnings from the run", ""] + [f"- {_one_line(w)}" for w in report.warnings] + [""]
