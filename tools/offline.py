@@ -84,9 +84,9 @@ class FleetMocks(pulumi_mocks.Mocks):
     another stack of this project is answered with that stack's outputs, as given.
     """
 
-    def __init__(self, stack: str, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(self, stack: str) -> None:
         self.stack = stack
-        self.stack_outputs = dict(stack_outputs or {})
+        self.stack_outputs: dict[str, Mapping[str, Any]] = {}  # referenced stack name -> its outputs
         self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
