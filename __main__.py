@@ -1,12 +1,14 @@
 """blaze-infra: the whole Cloudflare fleet of the current stack (see README.md)."""
 
 import gc
+import os
 from pathlib import Path
 
 import pulumi
 
 from components.fleet import Fleet, FleetArgs
 from stacks import load_stack
+from stacks.promotion import PromotionGate, release_commit
 from workers.bundle import build_bundles
 
 # pulumi_cloudflare leaves ~290k long-lived objects after import; every garbage collection
@@ -16,7 +18,12 @@ gc.freeze()
 
 root = Path(__file__).resolve().parent
 stack = load_stack(root)
+commit = release_commit(os.environ)
 bundles = build_bundles(root, {family: spec.entry for family, spec in stack.catalog.families.items()})
-fleet = Fleet("blaze", FleetArgs(stack=stack, bundles=bundles))
+gate = PromotionGate(stack, bundles, os.environ) if stack.settings.promotion else None
+fleet = Fleet("blaze", FleetArgs(stack=stack, bundles=bundles), gate.options if gate else None)
 for key, value in fleet.outputs.items():
     pulumi.export(key, value)
+pulumi.export("commit", commit)
+if gate:
+    pulumi.export("promotion", gate.summary)
