@@ -17,7 +17,7 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup plan policy test bench dev clean
+.PHONY: help setup plan policy test bench dev clean diff drift-report
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
@@ -26,6 +26,9 @@ help:
 	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
 	@echo "make dev WORKER=name [PORT=n]  run one Worker locally (Miniflare, local D1/KV/R2, migrations applied)"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
+	@echo "make diff BASE=<git-rev>       Markdown diff of both stacks' plans: BASE vs this checkout"
+	@echo "make diff OLD=<plan> NEW=<plan> the same for two plan files"
+	@echo "make drift-report FILE=<json>  Markdown drift report of a 'pulumi refresh/preview --json' document"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +62,16 @@ bench: setup
 
 clean:
 	rm -rf build .pytest_cache
+
+# OUT=<file> also writes the Markdown to a file (the workflows post it as a comment).
+diff: setup
+ifdef BASE
+	$(BIN)/python -m tools.diff --base $(BASE) $(if $(OUT),--out $(OUT))
+else
+	$(BIN)/python -m tools.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
+endif
+
+# Exit 0 no drift, 3 drift, 2 unusable input; make reports any non-zero as 2, so the
+# workflows call `.venv/bin/python -m tools.drift` directly (see docs/RUNBOOK.md).
+drift-report: setup
+	$(BIN)/python -m tools.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))

@@ -1,12 +1,14 @@
 """blaze-infra: the whole Cloudflare fleet of the current stack (see README.md)."""
 
 import gc
+import os
 from pathlib import Path
 
 import pulumi
 
 from components.fleet import Fleet, FleetArgs
 from stacks import load_stack
+from stacks.promotion import PromotionGate, release_commit
 from workers.bundle import build_bundles
 from workers.migrations import load_d1_migrations
 
@@ -17,8 +19,10 @@ gc.freeze()
 
 root = Path(__file__).resolve().parent
 stack = load_stack(root)
+commit = release_commit(os.environ)
 bundles = build_bundles(root, {family: spec.entry for family, spec in stack.catalog.families.items()})
 migrations = load_d1_migrations(root, stack.catalog)
+gate = PromotionGate(stack, bundles, os.environ) if stack.settings.promotion else None
 fleet = Fleet(
     "blaze",
     FleetArgs(
@@ -27,6 +31,10 @@ fleet = Fleet(
         migrations=migrations,
         cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
     ),
+    gate.options if gate else None,
 )
 for key, value in fleet.outputs.items():
     pulumi.export(key, value)
+pulumi.export("commit", commit)
+if gate:
+    pulumi.export("promotion", gate.summary)

@@ -91,6 +91,20 @@ class Alerts(Camel):
     policies: list[AlertPolicy]
 
 
+class PromotionOverride(Camel):
+    """An emergency bypass of the digest check for the named Workers, with the reason why."""
+
+    reason: Annotated[str, Field(min_length=10)]
+    workers: Annotated[list[str], Field(min_length=1)]
+
+
+class Promotion(Camel):
+    """This stack deploys only the Worker bundles that `stagingStack` already runs."""
+
+    staging_stack: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$")]
+    override: PromotionOverride | None = None
+
+
 class Settings(Camel):
     """Everything a stack decides. Field names are the config keys (camelCase)."""
 
@@ -104,6 +118,7 @@ class Settings(Camel):
     protect_data: bool
     log_sampling_rate: Annotated[float, Field(gt=0, le=1)]
     alerts: Alerts
+    promotion: Promotion | None = None
 
     def physical_name(self, name: str) -> str:
         """The name a catalog resource has in this stack's account."""

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import runpy
 import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import pulumi
 import yaml
@@ -33,6 +34,7 @@ from stacks.yamlfile import load_yaml
 PROJECT = "blaze-infra"
 REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 # How the engine marks a secret value on the wire (pulumi/runtime/rpc.py).
 _SIG_KEY = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
@@ -78,17 +80,21 @@ class FleetMocks(pulumi_mocks.Mocks):
     """Answers registrations like the Cloudflare provider would, with stable ids.
 
     Ids depend only on (stack, type, logical name): two runs give the same ids, and the
-    same logical resource has different ids in staging and prod.
+    same logical resource has different ids in staging and prod. A `StackReference` to
+    another stack of this project is answered with that stack's outputs, as given.
     """
 
     def __init__(self, stack: str) -> None:
         self.stack = stack
+        self.stack_outputs: dict[str, Mapping[str, Any]] = {}  # referenced stack name -> its outputs
         self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict]:
         with self._lock:
             self.inputs[(args.typ, args.name)] = args.inputs
+        if args.typ == STACK_REFERENCE_TYPE:
+            return self._stack_reference(args.inputs.get("name", ""))
         if not args.custom:
             return None, {}
         ident = _stable_id(self.stack, args.typ, args.name)
@@ -104,6 +110,15 @@ class FleetMocks(pulumi_mocks.Mocks):
         if short in ("NotificationPolicy", "NotificationPolicyWebhooks"):
             return str(uuid.UUID(ident)), outputs
         return ident, outputs
+
+    def _stack_reference(self, name: str) -> tuple[str, dict]:
+        parts = name.split("/")
+        stack = parts[-1]
+        if len(parts) == 3 and parts[1] != PROJECT:
+            raise PlanError(f"stack reference {name!r} is to another project; offline runs know only {PROJECT}")
+        if stack not in self.stack_outputs:
+            raise PlanError(f"stack reference {name!r}: no outputs of stack {stack!r} were given to the offline run")
+        return name, {"name": name, "outputs": dict(self.stack_outputs[stack]), "secretOutputNames": []}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         return {}, None
@@ -191,6 +206,29 @@ def _missing_secrets(config: StackConfig, stack: str, root: Path) -> list[str]:
     return sorted(f"{NAMESPACE}:{key}" for key in needed if f"{NAMESPACE}:{key}" not in config.values)
 
 
+def referenced_stacks(config: StackConfig, stack: str) -> list[str]:
+    """The stacks of this project whose outputs the program of `stack` reads (prod: staging)."""
+    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
+    try:
+        settings = read_settings(pulumi.Config(NAMESPACE), f"Pulumi.{stack}.yaml")
+    except InputError:
+        return []  # the program run reports it, with the same message
+    if settings.promotion is None:
+        return []
+    return [settings.promotion.staging_stack.rsplit("/", 1)[-1]]
+
+
+class _Collected(logging.Handler):
+    """Keeps the warnings the program logs (pulumi.log.warn reaches mocks as logging)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @dataclass
 class Run:
     stack: str
@@ -198,6 +236,7 @@ class Run:
     outputs: dict[str, Any]
     secret_values: list[str]
     placeholder_secrets: list[str]
+    warnings: list[str] = field(default_factory=list)
 
 
 class OfflineRun:
@@ -205,21 +244,52 @@ class OfflineRun:
 
     `execute()` raises whatever the program raises; `monitor` keeps what was registered
     up to that point, so a test can check that a rejected input registered nothing.
+
+    `stack_outputs` (stack name -> outputs) answers the program's StackReferences. When it
+    is not given, each referenced stack is first run from the same `root`, so the outputs
+    are what that stack would export from this very tree.
     """
 
-    def __init__(self, stack: str, config: StackConfig, root: Path = PROJECT_ROOT, fill_missing_secrets: bool = True) -> None:
+    def __init__(
+        self,
+        stack: str,
+        config: StackConfig,
+        root: Path = PROJECT_ROOT,
+        fill_missing_secrets: bool = True,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.stack = stack
         self.config = config
         self.root = root
         self.fill_missing_secrets = fill_missing_secrets
+        self.stack_outputs = stack_outputs
         self.mocks = FleetMocks(stack)
         self.monitor = RecordingMonitor(self.mocks)
+        self.warnings = _Collected()
+
+    def _referenced_outputs(self) -> dict[str, Mapping[str, Any]]:
+        outputs: dict[str, Mapping[str, Any]] = {}
+        for name in referenced_stacks(self.config, self.stack):
+            if name == self.stack:
+                raise PlanError(f"stack {name} references itself")
+            display = f"Pulumi.{name}.yaml"
+            referenced = run_program(name, read_stack_config(self.root / display, display), self.root)
+            outputs[name] = plan_document(referenced)["outputs"]
+        return outputs
 
     def execute(self) -> Run:
         if str(PROJECT_ROOT) not in sys.path:
             sys.path.insert(0, str(PROJECT_ROOT))
+        if self.stack_outputs is None:
+            self.stack_outputs = self._referenced_outputs()
+        self.mocks.stack_outputs = dict(self.stack_outputs)
+        logger = logging.getLogger(f"{__name__}.program")
+        logger.propagate = False
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)  # a previous run's; each run keeps its own warnings
+        logger.addHandler(self.warnings)
         pulumi.runtime.reset_options()
-        pulumi.runtime.set_mocks(self.mocks, project=PROJECT, stack=self.stack, preview=False, monitor=self.monitor)
+        pulumi.runtime.set_mocks(self.mocks, project=PROJECT, stack=self.stack, preview=False, logger=logger, monitor=self.monitor)
 
         placeholders = _missing_secrets(self.config, self.stack, self.root) if self.fill_missing_secrets else []
         values = dict(self.config.values) | {key: REDACTED for key in placeholders}
@@ -241,12 +311,18 @@ class OfflineRun:
 
         program()
         secret_values = sorted({values[key] for key in secret_keys})
-        return Run(self.stack, self.monitor.recorded(), outputs, secret_values, placeholders)
+        return Run(self.stack, self.monitor.recorded(), outputs, secret_values, placeholders, list(self.warnings.messages))
 
 
-def run_program(stack: str, config: StackConfig, root: Path = PROJECT_ROOT, fill_missing_secrets: bool = True) -> Run:
+def run_program(
+    stack: str,
+    config: StackConfig,
+    root: Path = PROJECT_ROOT,
+    fill_missing_secrets: bool = True,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Run:
     """Run the program of `root` for `stack` under mocks and return what it registered."""
-    return OfflineRun(stack, config, root, fill_missing_secrets).execute()
+    return OfflineRun(stack, config, root, fill_missing_secrets, stack_outputs).execute()
 
 
 def _normalise(value: Any) -> Any:

@@ -3,18 +3,28 @@
 Runs the real program under Pulumi's mock runtime with `Pulumi.<stack>.yaml`, prints a
 summary and writes `build/plan/<stack>.json`. No credentials, passphrase or network.
 
+A stack that reads another stack's outputs (prod's promotion gate reads staging's) takes
+them from that stack's plan file in the same folder, `build/plan/staging.json`; when the
+file is missing, that stack is planned first and its file written.
+
 Exit codes: 0 plan written; 1 the catalog, stack config or Workers' code is wrong
-(the message names the file, entry and field); 3 the run would have leaked a secret
-or failed for another reason (no plan is written).
+(the message names the file, entry and field), or the promotion gate refuses Workers
+whose bundle staging does not run (one message naming each, with both digests); 3 the
+run would have leaked a secret or failed for another reason (no plan is written).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import json
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tools.offline import StackConfig
 
 EXIT_INPUT = 1
 EXIT_FAILED = 3
@@ -33,6 +43,25 @@ def _summary(document: dict) -> str:
     return "\n".join(lines)
 
 
+def _referenced_outputs(stack: str, config: StackConfig, folder: Path) -> dict[str, Any]:
+    """Outputs of the stacks `stack` references, from their plan files in `folder`."""
+    from tools.offline import PlanError, referenced_stacks
+
+    outputs = {}
+    for name in referenced_stacks(config, stack):
+        path = folder / f"{name}.json"
+        if not path.exists():
+            print(f"{path.name} is missing: planning {name} first")
+            code = main([name, "--out", str(path)])
+            if code != 0:
+                raise PlanError(f"the plan of {name}, which {stack} references, failed (exit {code})")
+        try:
+            outputs[name] = json.loads(path.read_text(encoding="utf-8"))["outputs"]
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise PlanError(f"{path} is not a readable plan ({err}); delete it to plan {name} again") from None
+    return outputs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stack", help="stack name; reads Pulumi.<stack>.yaml")
@@ -43,15 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from stacks import PROJECT_ROOT, InputError
     from tools.offline import PlanError, plan_document, read_stack_config, run_program, write_plan
+    from stacks.promotion import PromotionError
     from workers.bundle import BundleError
 
     display = f"Pulumi.{args.stack}.yaml"
     out = args.out or PROJECT_ROOT / "build" / "plan" / f"{args.stack}.json"
     try:
         config = read_stack_config(PROJECT_ROOT / display, display)
-        run = run_program(args.stack, config)
+        run = run_program(args.stack, config, stack_outputs=_referenced_outputs(args.stack, config, out.parent))
         document = plan_document(run)
-    except (InputError, BundleError) as err:
+    except (InputError, BundleError, PromotionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except PlanError as err:
@@ -59,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     write_plan(document, out)
     print(_summary(document))
+    for warning in run.warnings:
+        print(f"warning: {warning}")
     if run.placeholder_secrets:
         print(
             f"note: {len(run.placeholder_secrets)} secrets are not set in {display}; the plan shows them as "

@@ -1,0 +1,198 @@
+"""The GitHub workflows, checked offline: schema, make targets, pulumi/actions inputs, wiring."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
+# The inputs pulumi/actions documents (its action.yml and README, as in ../shared/FACTS.md).
+PULUMI_ACTION_INPUTS = {
+    "command", "stack-name", "work-dir", "comment-on-pr", "comment-on-summary", "github-token", "refresh",
+    "expect-no-changes", "diff", "policyPacks", "policyPackConfigs", "edit-pr-comment", "always-include-summary",
+    "upsert", "pulumi-version", "cloud-url", "secrets-provider", "message", "parallel", "color",
+}
+PULUMI_CLI = "3.272.0"  # the CLI matching the pinned pulumi SDK in requirements.txt
+ORG = "blazesportsintel"
+
+
+def load(name: str) -> dict[str, Any]:
+    document = yaml.safe_load((WORKFLOWS / name).read_text())
+    # YAML 1.1 reads the key `on` as True; GitHub reads it as "on".
+    if True in document:
+        document["on"] = document.pop(True)
+    return document
+
+
+def workflow_files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.yml"))
+
+
+def steps(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for job_name, job in document["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_name, step
+
+
+def pulumi_steps(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(job, step) for job, step in steps(document) if step.get("uses", "").startswith("pulumi/actions@")]
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-z][a-z0-9-]*):", (ROOT / "Makefile").read_text(), flags=re.MULTILINE))
+
+
+def test_the_workflows_exist() -> None:
+    assert [p.name for p in workflow_files()] == ["deploy.yml", "drift.yml", "plan-diff-comment.yml", "pull-request.yml"]
+
+
+def test_every_workflow_is_valid_against_the_github_workflow_schema() -> None:
+    result = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", *map(str, workflow_files())],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "deploy.yml"
+    shutil.copy2(WORKFLOWS / "deploy.yml", broken)
+    broken.write_text(broken.read_text().replace("runs-on: ubuntu-24.04", "runs_on: ubuntu-24.04", 1))
+    result = subprocess.run(
+        [str(CHECK_JSONSCHEMA), "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 1 and "runs_on" in result.stdout
+
+
+def make_invocations() -> list[tuple[str, list[str]]]:
+    found = []
+    for path in workflow_files():
+        for _, step in steps(load(path.name)):
+            for line in step.get("run", "").splitlines():
+                match = re.match(r"\s*make\s+(.*)$", line)
+                if match:
+                    # Expressions are filled in by GitHub; any word stands in for them here.
+                    args = re.sub(r"\$\{\{[^}]*\}\}", "x", match.group(1)).split()
+                    found.append((path.name, args))
+    return found
+
+
+def test_every_make_invocation_names_a_target_that_exists_and_parses() -> None:
+    invocations = make_invocations()
+    called = {args[0] for _, args in invocations}
+    assert called == {"test", "plan", "diff", "setup"}
+    targets = make_targets()
+    for workflow, args in invocations:
+        assert args[0] in targets, f"{workflow}: make {args[0]} is not a Makefile target"
+        dry = subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        assert dry.returncode == 0, f"{workflow}: make -n {' '.join(args)}: {dry.stderr}"
+
+
+def test_direct_tool_calls_are_modules_that_exist() -> None:
+    for path in workflow_files():
+        for module in re.findall(r"\.venv/bin/python -m ([a-z_.]+)", path.read_text()):
+            assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{path.name}: {module}"
+
+
+def test_every_action_is_pinned_to_an_exact_release() -> None:
+    for path in workflow_files():
+        for job, step in steps(load(path.name)):
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+", step["uses"]), f"{path.name} {job}: {step['uses']}"
+
+
+@pytest.mark.parametrize("name", ["pull-request.yml", "deploy.yml", "drift.yml"])
+def test_pulumi_actions_steps_use_only_documented_inputs_and_one_cli_version(name: str) -> None:
+    found = pulumi_steps(load(name))
+    assert found, name
+    for job, step in found:
+        inputs = step.get("with", {})
+        assert set(inputs) <= PULUMI_ACTION_INPUTS, f"{name} {job}: {set(inputs) - PULUMI_ACTION_INPUTS}"
+        assert inputs["pulumi-version"] == PULUMI_CLI
+
+
+def test_pull_requests_preview_both_stacks_with_the_policy_pack_and_edit_one_comment() -> None:
+    document = load("pull-request.yml")
+    preview = document["jobs"]["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == ["staging", "prod"]
+    ((_, step),) = [(j, s) for j, s in pulumi_steps(document) if j == "preview"]
+    inputs = step["with"]
+    assert inputs["command"] == "preview" and inputs["stack-name"] == f"{ORG}/${{{{ matrix.stack }}}}"
+    assert inputs["policyPacks"] == "policies"
+    assert inputs["policyPackConfigs"] == "policies/${{ matrix.stack }}.json"
+    assert inputs["comment-on-pr"] is True and inputs["edit-pr-comment"] is True
+    assert "head.repo.full_name == github.repository" in preview["if"], "forks get no secrets, so no preview"
+    assert preview["env"]["BLAZE_COMMIT"] == "${{ github.event.pull_request.head.sha }}"
+
+
+def test_the_plan_diff_needs_no_secrets_and_is_commented_from_a_trusted_workflow() -> None:
+    document = load("pull-request.yml")
+    job = document["jobs"]["plan-diff"]
+    assert "secrets." not in yaml.safe_dump(job)
+    runs = [s.get("run", "") for s in job["steps"]]
+    assert "make plan STACK=staging" in runs and "make plan STACK=prod" in runs
+    assert any(r.startswith("make diff BASE=${{ github.event.pull_request.base.sha }}") for r in runs)
+    comment = load("plan-diff-comment.yml")
+    assert comment["on"]["workflow_run"]["workflows"] == [document["name"]]
+    assert comment["permissions"] == {"actions": "read", "pull-requests": "write"}
+    used = [s.get("uses", "") for _, s in steps(comment)]
+    assert not any(u.startswith("actions/checkout") for u in used), "never check out a fork's code with a write token"
+    script = next(s["with"]["script"] for _, s in steps(comment) if "github-script" in s.get("uses", ""))
+    assert "updateComment" in script and "pull.head.sha !== context.payload.workflow_run.head_sha" in script
+
+
+def test_deploy_goes_to_staging_then_prod_from_the_same_commit_behind_an_environment() -> None:
+    document = load("deploy.yml")
+    assert document["on"] == {"push": {"branches": ["main"]}}
+    staging, prod = document["jobs"]["staging"], document["jobs"]["prod"]
+    assert prod["needs"] == "staging"
+    assert prod["environment"] == "prod"
+    for stack, job in (("staging", staging), ("prod", prod)):
+        assert job["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
+        assert job["env"]["BLAZE_COMMIT"] == "${{ github.sha }}"
+        checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@"))
+        assert checkout["with"]["ref"] == "${{ github.sha }}"
+        ((_, up),) = [(j, s) for j, s in pulumi_steps(document) if j == stack]
+        assert up["with"]["command"] == "up" and up["with"]["stack-name"] == f"{ORG}/{stack}"
+        assert (up["with"]["policyPacks"], up["with"]["policyPackConfigs"]) == ("policies", f"policies/{stack}.json")
+        assert "BLAZE_PROMOTION_GATE" not in job["env"], "a deploy always enforces the promotion gate"
+
+
+def test_drift_runs_both_checks_per_stack_on_a_schedule_and_on_demand() -> None:
+    document = load("drift.yml")
+    assert set(document["on"]) == {"schedule", "workflow_dispatch"}
+    assert document["permissions"]["issues"] == "write"
+    job = document["jobs"]["drift"]
+    assert job["concurrency"]["group"] == "drift-${{ matrix.stack }}"
+    text = (WORKFLOWS / "drift.yml").read_text()
+    assert 'pulumi refresh --preview-only --json --non-interactive --stack "$STACK"' in text
+    assert 'pulumi preview --refresh --expect-no-changes --json --non-interactive --stack "$STACK"' in text
+    assert ".venv/bin/python -m tools.drift" in text and "make drift-report" not in text, "make would hide exit 3"
+    script = next(s["with"]["script"] for _, s in steps(document) if "github-script" in s.get("uses", ""))
+    assert 'state: "closed"' in script and "issues.create" in script and "Drift: " in script
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_drift_webhook_keys_are_the_stacks_alert_webhook(stack: str) -> None:
+    env = load("drift.yml")["jobs"]["drift"]["env"]
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    hook = config["blaze-infra:alerts"]["destinations"]["webhooks"]["ops"]
+    assert env["ALERT_WEBHOOK_URL_KEY"] == f"blaze-infra:{hook['urlSecret']}"
+    assert env["ALERT_WEBHOOK_SECRET_KEY"] == f"blaze-infra:{hook['signingSecret']}"
+
+
+def test_stack_names_match_the_promotion_source() -> None:
+    source = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["blaze-infra:promotion"]["stagingStack"]
+    org, project, stack = source.split("/")
+    assert (org, project, stack) == (ORG, yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"], "staging")

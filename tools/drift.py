@@ -1,0 +1,429 @@
+"""The drift report: Markdown from the JSON that `pulumi refresh --preview-only --json` or
+`pulumi preview [--refresh] --json` prints.
+
+    python -m tools.drift FILE [--source refresh|preview] [--stack NAME] [--out REPORT.md]
+
+The document is the CLI's preview digest (pulumi/pulumi pkg/display/json.go): `steps`
+with `op`, `urn`, `oldState`, `newState`, `detailedDiff` (path -> {kind, inputDiff}),
+`diffReasons`, `replaceReasons`, plus `diagnostics` and `changeSummary`. The report lists
+each drifted resource with every changed property path and its two values, resources
+deleted outside Pulumi, and planned replacements. Known provider noise (diffs the upstream
+issues in NOISE describe) is listed apart, keyed to its issue, and is not drift. Secret
+values never appear: the CLI prints them as "[secret]", and values the provider marks or
+this fleet knows as secret are redacted again here in case `--show-secrets` was used.
+
+Exit codes (of this command; `make drift-report` turns any failure into 2):
+0 no drift; 3 drift (or the run reported errors, so the check is incomplete);
+2 the file is empty, unreadable, truncated or not that shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from tools.markdown import ABSENT, code_cell
+
+EXIT_CLEAN = 0
+EXIT_DRIFT = 3
+EXIT_UNUSABLE = 2
+REDACTED = "[secret]"
+# How the engine marks a secret value in serialized state (sdk/go/common/resource/sig).
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+UPSTREAM = "https://github.com/cloudflare/terraform-provider-cloudflare/issues/"
+_TOP_LEVEL_KEYS = {"config", "steps", "diagnostics", "duration", "changeSummary", "maybeCorrupt"}
+_UNCHANGED_OPS = {"same", "refresh", "read", "discard"}
+_REPLACE_OPS = {"replace", "create-replace", "delete-replace", "read-replace", "discard-replace", "import-replace"}
+
+
+class ReportInputError(Exception):
+    """The input is not a document this report can read."""
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    kind: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Resource:
+    urn: str
+    type: str
+    name: str
+
+    @property
+    def short_type(self) -> str:
+        return self.type.rsplit(":", 1)[-1]
+
+
+@dataclass(frozen=True)
+class NoiseRule:
+    """A perpetual diff an upstream provider issue describes: not drift, listed apart."""
+
+    issue: int
+    summary: str
+    types: frozenset[str]
+    matches: Callable[[Change, dict[str, Any]], bool]
+
+    @property
+    def link(self) -> str:
+        return f"[terraform-provider-cloudflare#{self.issue}]({UPSTREAM}{self.issue})"
+
+
+def _empty(value: Any) -> bool:
+    return value is ABSENT or value is None or value == [] or value == {} or value == ""
+
+
+def _secret_text_binding(change: Change, state: dict[str, Any]) -> bool:
+    match = re.fullmatch(r"bindings\[(\d+)\](\.text)?", change.path)
+    if not match:
+        return False
+    for container in ("inputs", "outputs"):
+        bindings = state.get(container, {}).get("bindings")
+        index = int(match.group(1))
+        if isinstance(bindings, list) and index < len(bindings) and isinstance(bindings[index], dict):
+            if bindings[index].get("type") == "secret_text":
+                return change.path.endswith(".text") or set(_changed_keys(change)) <= {"text"}
+    return False
+
+
+def _changed_keys(change: Change) -> list[str]:
+    if isinstance(change.old, dict) and isinstance(change.new, dict):
+        return [k for k in set(change.old) | set(change.new) if change.old.get(k) != change.new.get(k)]
+    return ["*"]
+
+
+NOISE: tuple[NoiseRule, ...] = (
+    NoiseRule(
+        5522,
+        "workers_script shows changes after every apply in metadata the API maintains",
+        frozenset({"WorkersScript"}),
+        lambda c, _: c.path in {"createdOn", "modifiedOn", "startupTimeMs", "hasAssets", "hasModules", "placementStatus"},
+    ),
+    NoiseRule(
+        5892,
+        "secret_text bindings show as changed on every deploy (the API never returns secret values)",
+        frozenset({"WorkersScript"}),
+        _secret_text_binding,
+    ),
+    NoiseRule(
+        7342,
+        "notification_policy drifts on every plan (empty mechanism lists, created/modified timestamps)",
+        frozenset({"NotificationPolicy"}),
+        lambda c, _: c.path in {"created", "modified"} or (c.path.startswith("mechanisms.") and _empty(c.old) and _empty(c.new)),
+    ),
+    NoiseRule(
+        5607,
+        "R2 jurisdiction \"default\" versus unset shows as a change",
+        frozenset({"R2Bucket", "R2BucketCors", "R2BucketLifecycle", "R2CustomDomain"}),
+        lambda c, _: c.path == "jurisdiction" and all(_empty(v) or v == "default" for v in (c.old, c.new)),
+    ),
+)
+
+
+@dataclass
+class Report:
+    stack: str
+    source: str
+    checked: int = 0
+    drifted: list[tuple[Resource, list[Change]]] = field(default_factory=list)
+    deleted: list[Resource] = field(default_factory=list)
+    created: list[Resource] = field(default_factory=list)
+    replaced: list[tuple[Resource, list[str], list[Change]]] = field(default_factory=list)
+    noise: dict[int, list[tuple[Resource, Change]]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    maybe_corrupt: bool = False
+
+    @property
+    def has_drift(self) -> bool:
+        return bool(self.drifted or self.deleted or self.created or self.replaced or self.errors)
+
+
+# Reading the document --------------------------------------------------------------------
+
+
+def load_document(text: str, name: str) -> dict[str, Any]:
+    """Parse and shape-check the CLI's JSON, or raise ReportInputError naming what is wrong."""
+    if not text.strip():
+        raise ReportInputError(f"{name}: empty (did the pulumi command fail before printing?)")
+    try:
+        document = json.loads(text)
+    except ValueError as err:
+        raise ReportInputError(f"{name}: not complete JSON ({err}); was the output cut off?") from None
+    if not isinstance(document, dict) or not (set(document) & _TOP_LEVEL_KEYS):
+        raise ReportInputError(f"{name}: not the JSON of `pulumi preview --json` or `pulumi refresh --preview-only --json`")
+    steps = document.get("steps", [])
+    if not isinstance(steps, list):
+        raise ReportInputError(f"{name}: steps must be a list")
+    for index, step in enumerate(steps):
+        where = f"{name}: steps[{index}]"
+        if not isinstance(step, dict) or not isinstance(step.get("op"), str) or not isinstance(step.get("urn"), str):
+            raise ReportInputError(f"{where}: a step needs a string op and urn")
+        for key in ("oldState", "newState"):
+            if step.get(key) is not None and not isinstance(step[key], dict):
+                raise ReportInputError(f"{where}.{key}: must be an object")
+        detailed = step.get("detailedDiff")
+        if detailed is not None and (
+            not isinstance(detailed, dict) or not all(isinstance(v, dict) and isinstance(v.get("kind"), str) for v in detailed.values())
+        ):
+            raise ReportInputError(f"{where}.detailedDiff: must map property paths to {{kind, inputDiff}}")
+        for key in ("diffReasons", "replaceReasons"):
+            if step.get(key) is not None and not (isinstance(step[key], list) and all(isinstance(v, str) for v in step[key])):
+                raise ReportInputError(f"{where}.{key}: must be a list of property names")
+    if not isinstance(document.get("diagnostics", []), list):
+        raise ReportInputError(f"{name}: diagnostics must be a list")
+    return document
+
+
+def parse_path(path: str) -> list[str | int]:
+    """A Pulumi property path (`a.b[0]["c.d"]`) as its keys and indexes."""
+    segments: list[str | int] = []
+    position = 0
+    for match in re.finditer(r'\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]|\.?([^.\[\]]+)', path):
+        if match.start() != position:
+            break
+        index, quoted, plain = match.groups()
+        segments.append(int(index) if index is not None else json.loads(f'"{quoted}"') if quoted is not None else plain)
+        position = match.end()
+    return segments if position == len(path) else [path]
+
+
+def value_at(container: Any, segments: Iterable[str | int]) -> Any:
+    for segment in segments:
+        if isinstance(segment, int) and isinstance(container, list) and segment < len(container):
+            container = container[segment]
+        elif isinstance(segment, str) and isinstance(container, dict) and segment in container:
+            container = container[segment]
+        else:
+            return ABSENT
+    return container
+
+
+def _redact(value: Any, short_type: str) -> Any:
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG:
+        return REDACTED
+    if isinstance(value, dict):
+        out = {k: _redact(v, short_type) for k, v in value.items()}
+        if out.get("type") == "secret_text" and out.get("text") not in (None, ""):
+            out["text"] = REDACTED
+        if short_type == "NotificationPolicyWebhooks":
+            out.update({k: REDACTED for k in ("url", "secret") if k in out})
+        return out
+    if isinstance(value, list):
+        return [_redact(v, short_type) for v in value]
+    return value
+
+
+def _side(state: dict[str, Any] | None, segments: list[str | int], prefer: str, short_type: str) -> Any:
+    if not state:
+        return ABSENT
+    other = "outputs" if prefer == "inputs" else "inputs"
+    for container in (prefer, other):
+        found = value_at(state.get(container) or {}, segments)
+        if found is not ABSENT:
+            break
+    if found is ABSENT:
+        return ABSENT
+    head = segments[0] if segments else None
+    if isinstance(head, str) and head in (state.get("additionalSecretOutputs") or []):
+        return REDACTED
+    # Redact in the context of the whole resource, so a binding's `text` is judged by its `type`.
+    whole = _redact(state.get(container) or {}, short_type)
+    return value_at(whole, segments)
+
+
+def _changes(step: dict[str, Any], resource: Resource, source: str, keys: Iterable[str] | None = None) -> list[Change]:
+    detailed = step.get("detailedDiff") or {}
+    if keys is None:
+        paths = sorted(detailed) or sorted(step.get("diffReasons") or [])
+    else:
+        paths = sorted(keys)
+    old_state, new_state = step.get("oldState"), step.get("newState")
+    out = []
+    for path in paths:
+        info = detailed.get(path, {})
+        kind = info.get("kind", "update")
+        segments = parse_path(path)
+        # refresh: state against the account, both as outputs. preview: the account (old
+        # state) against the program's inputs; inputDiff compares old inputs instead.
+        if source == "refresh":
+            old_prefer, new_prefer = "outputs", "outputs"
+        else:
+            old_prefer, new_prefer = ("inputs" if info.get("inputDiff") else "outputs"), "inputs"
+        old = ABSENT if kind.startswith("add") else _side(old_state, segments, old_prefer, resource.short_type)
+        new = ABSENT if kind.startswith("delete") else _side(new_state, segments, new_prefer, resource.short_type)
+        out.append(Change(path, kind, old, new))
+    return out
+
+
+def _resource(step: dict[str, Any]) -> Resource:
+    urn = step["urn"]
+    state = step.get("newState") or step.get("oldState") or {}
+    typ = state.get("type")
+    if not isinstance(typ, str):
+        # urn:pulumi:<stack>::<project>::<parent types $ separated>$<type>::<name>
+        parts = urn.split("::")
+        typ = parts[-2].rsplit("$", 1)[-1] if len(parts) >= 4 else "?"
+    return Resource(urn=urn, type=typ, name=urn.rsplit("::", 1)[-1])
+
+
+def _noise_rule(resource: Resource, change: Change, state: dict[str, Any]) -> NoiseRule | None:
+    for rule in NOISE:
+        if resource.short_type in rule.types and rule.matches(change, state):
+            return rule
+    return None
+
+
+def build_report(document: dict[str, Any], source: str, stack: str | None = None) -> Report:
+    steps = document.get("steps") or []
+    if stack is None:
+        match = next((re.match(r"urn:pulumi:([^:]+)::", s["urn"]) for s in steps if s["urn"].startswith("urn:pulumi:")), None)
+        stack = match.group(1) if match else "(unknown stack)"
+    report = Report(stack=stack, source=source, maybe_corrupt=bool(document.get("maybeCorrupt")))
+    for diagnostic in document.get("diagnostics") or []:
+        if isinstance(diagnostic, dict) and diagnostic.get("severity") in ("error", "warning"):
+            message = str(diagnostic.get("message", "")).strip()
+            (report.errors if diagnostic["severity"] == "error" else report.warnings).append(message)
+
+    replaced: dict[str, tuple[Resource, list[str], list[Change]]] = {}
+    checked: set[str] = set()
+    for step in steps:
+        resource = _resource(step)
+        if resource.type == "pulumi:pulumi:Stack":
+            continue
+        op = step["op"]
+        checked.add(resource.urn)
+        if op in _UNCHANGED_OPS:
+            continue
+        if op == "delete":
+            report.deleted.append(resource)
+        elif op == "create":
+            report.created.append(resource)
+        elif op in _REPLACE_OPS:
+            # A replacement comes as several steps (create-replace, delete-replace, ...); keep one.
+            if resource.urn not in replaced or (step.get("replaceReasons") and not replaced[resource.urn][1]):
+                reasons = sorted(step.get("replaceReasons") or [])
+                replaced[resource.urn] = (resource, reasons, _changes(step, resource, source))
+        else:
+            real = []
+            state = step.get("newState") or step.get("oldState") or {}
+            for change in _changes(step, resource, source) or [Change("(the provider gave no property detail)", op, ABSENT, ABSENT)]:
+                rule = _noise_rule(resource, change, state)
+                if rule is None:
+                    real.append(change)
+                else:
+                    report.noise.setdefault(rule.issue, []).append((resource, change))
+            if real:
+                report.drifted.append((resource, real))
+    report.replaced = list(replaced.values())
+    report.checked = len(checked)
+    return report
+
+
+# Writing Markdown -----------------------------------------------------------------------
+
+
+def _columns(source: str) -> tuple[str, str]:
+    return ("in state", "in the account") if source == "refresh" else ("in the account", "in the code")
+
+
+def _change_table(changes: list[Change], source: str) -> list[str]:
+    old, new = _columns(source)
+    lines = [f"| property | change | {old} | {new} |", "|---|---|---|---|"]
+    lines += [f"| `{c.path}` | {c.kind} | {code_cell(c.old)} | {code_cell(c.new)} |" for c in changes]
+    return lines + [""]
+
+
+def render(report: Report) -> str:
+    command = "pulumi refresh --preview-only" if report.source == "refresh" else "pulumi preview --refresh"
+    noise_count = sum(len(v) for v in report.noise.values())
+    lines = [f"## Drift report: `{report.stack}` ({command})", ""]
+    counts = (
+        f"{len(report.drifted)} drifted, {len(report.deleted)} deleted outside Pulumi, "
+        f"{len(report.created)} missing, {len(report.replaced)} to be replaced"
+    )
+    checked = f"{report.checked} resource{'' if report.checked == 1 else 's'} checked"
+    if report.has_drift:
+        lines.append(f"**Drift found:** {counts} ({checked}).")
+    else:
+        lines.append(f"**No drift** ({checked}).")
+    if noise_count:
+        lines.append(f"Known provider quirks ({noise_count}) are listed separately below; they are not drift.")
+    lines.append("")
+    if report.maybe_corrupt:
+        lines += ["> The CLI reports that some resources may be corrupt (`maybeCorrupt`); run `pulumi refresh` interactively.", ""]
+    if report.errors:
+        lines += ["### Errors (the check is incomplete)", ""] + [f"- {_one_line(e)}" for e in report.errors] + [""]
+    if report.drifted:
+        lines += ["### Drifted resources", ""]
+        for resource, changes in report.drifted:
+            lines += [f"#### `{resource.name}` ({resource.type})", ""] + _change_table(changes, report.source)
+    deleted_title = "Deleted outside Pulumi" if report.source == "refresh" else "In the state but not in the code (to be deleted)"
+    for title, resources in ((deleted_title, report.deleted), ("Missing from the account (to be created)", report.created)):
+        if resources:
+            lines += [f"### {title}", ""] + [f"- `{r.name}` ({r.type})" for r in resources] + [""]
+    if report.replaced:
+        lines += ["### Planned replacements", ""]
+        for resource, reasons, changes in report.replaced:
+            because = ", ".join(f"`{r}`" for r in reasons) or "not given"
+            lines += [f"#### `{resource.name}` ({resource.type})", "", f"Replaced because of: {because}", ""]
+            if changes:
+                lines += _change_table(changes, report.source)
+    if report.noise:
+        lines += ["### Known provider noise (not drift)", ""]
+        for rule in NOISE:
+            entries = report.noise.get(rule.issue)
+            if not entries:
+                continue
+            old, new = _columns(report.source)
+            lines += [f"#### {rule.link}: {rule.summary}", "", f"| resource | property | {old} | {new} |", "|---|---|---|---|"]
+            lines += [f"| `{r.name}` | `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for r, c in entries]
+            lines.append("")
+    if report.warnings:
+        lines += ["### Warnings from the run", ""] + [f"- {_one_line(w)}" for w in report.warnings] + [""]
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", type=Path, help="the JSON the pulumi command printed")
+    parser.add_argument(
+        "--source", choices=("refresh", "preview"), default="refresh",
+        help="which command printed it (refresh: state vs account; preview: account vs code)",
+    )
+    parser.add_argument("--stack", help="stack name for the title (default: from the URNs)")
+    parser.add_argument("--out", type=Path, help="also write the Markdown here")
+    args = parser.parse_args(argv)
+    try:
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ReportInputError(f"{args.file}: cannot be read ({err})") from None
+        report = build_report(load_document(text, str(args.file)), args.source, args.stack)
+    except ReportInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    markdown = render(report)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(markdown, encoding="utf-8")
+    print(markdown)
+    return EXIT_DRIFT if report.has_drift else EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())
