@@ -30,9 +30,7 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 Start = Callable[..., Instance]
 
 
-@pytest.fixture
-def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
-    """`start(names, vars=..., secrets=..., persist=...)`: a Miniflare closed after the test."""
+def _starter(driver: Driver, catalog: Catalog) -> Iterator[Start]:
     started: list[Instance] = []
 
     def _start(names: list[str], **options: Any) -> Instance:
@@ -43,6 +41,18 @@ def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
     yield _start
     for instance in started:
         instance.close()
+
+
+@pytest.fixture
+def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """`start(names, vars=..., secrets=..., persist=...)`: a Miniflare closed after the test."""
+    yield from _starter(driver, catalog)
+
+
+@pytest.fixture(scope="module")
+def module_start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """The same, shared by a module's tests: only for tests that leave the state as they found it."""
+    yield from _starter(driver, catalog)
 
 
 @pytest.fixture

@@ -24,13 +24,22 @@ SEARCH = "blaze-search"
 STACK_FRAME = re.compile(r"\bat \S+ \(|\.(js|ts):\d+|D1_ERROR|SQLITE")
 
 
+WORKERS = [INGEST, SCORES, SCHEDULE, STANDINGS, PLAYERS, SEARCH]
+
+
 @pytest.fixture
 def mlb(start: Start, stub: LoopbackStub) -> Instance:
-    return start(
-        [INGEST, SCORES, SCHEDULE, STANDINGS, PLAYERS, SEARCH],
-        vars={"UPSTREAM_URL": f"{stub.url}/v3/mlb"},
-        secrets={"UPSTREAM_API_KEY": API_KEY},
-    )
+    return start(WORKERS, vars={"UPSTREAM_URL": f"{stub.url}/v3/mlb"}, secrets={"UPSTREAM_API_KEY": API_KEY})
+
+
+@pytest.fixture(scope="module")
+def seeded(module_start: Start) -> Instance:
+    """One instance for the injection attempts: each asserts it changed nothing."""
+    mf = module_start(WORKERS, secrets={"UPSTREAM_API_KEY": API_KEY})
+    insert_game(mf, "g1", "2025-04-01", "NYY", "BOS")
+    mf.d1(PLAYERS, "DB", "INSERT INTO players (player_id, team, name, updated_at) VALUES ('p1', 'NYY', 'Aaron Judge', '2025')")
+    mf.d1(SEARCH, "DB", "INSERT INTO teams (team_id, sport, abbreviation, name, updated_at) VALUES ('mlb:NYY', 'mlb', 'NYY', 'Yankees', '2025')")
+    return mf
 
 
 def get(mf: Instance, worker: str, path: str) -> Reply:
@@ -131,10 +140,8 @@ def test_an_ingestion_run_invalidates_exactly_the_affected_tags(mlb: Instance, s
         (SEARCH, "/api/v1/search?q=x&sport=mlb' OR '1'='1", 400),
     ],
 )
-def test_sql_injection_in_parameters_changes_nothing(mlb: Instance, worker: str, path: str, status: int) -> None:
-    insert_game(mlb, "g1", "2025-04-01", "NYY", "BOS")
-    mlb.d1(PLAYERS, "DB", "INSERT INTO players (player_id, team, name, updated_at) VALUES ('p1', 'NYY', 'Aaron Judge', '2025')")
-    mlb.d1(SEARCH, "DB", "INSERT INTO teams (team_id, sport, abbreviation, name, updated_at) VALUES ('mlb:NYY', 'mlb', 'NYY', 'Yankees', '2025')")
+def test_sql_injection_in_parameters_changes_nothing(seeded: Instance, worker: str, path: str, status: int) -> None:
+    mlb = seeded
     schema = {w: mlb.d1(w, "DB", "SELECT name, sql FROM sqlite_master ORDER BY name") for w in (SCORES, PLAYERS, SEARCH)}
 
     reply = get(mlb, worker, path)

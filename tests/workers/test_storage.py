@@ -31,6 +31,12 @@ def storage(start: Start) -> Instance:
     return start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"MAX_UPLOAD_BYTES": str(LIMIT)})
 
 
+@pytest.fixture(scope="module")
+def empty_storage(module_start: Start) -> Instance:
+    """One instance for the rejected uploads: each asserts R2 and D1 stay empty."""
+    return module_start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"MAX_UPLOAD_BYTES": str(LIMIT)})
+
+
 def upload(mf: Instance, key: str, body: bytes, content_type: str = "image/png", headers: dict | None = None) -> Reply:
     return mf.fetch(
         WORKER, f"/api/media/objects/{key}", "PUT",
@@ -122,11 +128,11 @@ def test_range_and_conditional_downloads(storage: Instance) -> None:
     ],
 )
 def test_rejected_uploads_leave_nothing_behind(
-    storage: Instance, key: str, body: bytes, content_type: str, headers: dict, status: int, code: str
+    empty_storage: Instance, key: str, body: bytes, content_type: str, headers: dict, status: int, code: str
 ) -> None:
-    assert_error(upload(storage, key, body, content_type, headers), status, code)
-    assert storage.r2_list(WORKER, "MEDIA") == []
-    assert rows(storage) == []
+    assert_error(upload(empty_storage, key, body, content_type, headers), status, code)
+    assert empty_storage.r2_list(WORKER, "MEDIA") == []
+    assert rows(empty_storage) == []
 
 
 def test_delete_needs_the_token(storage: Instance) -> None:
