@@ -1,7 +1,8 @@
 """Loopback HTTP stubs of what is remote by nature (the alert webhook, upstream data APIs).
 
 A real HTTP server on 127.0.0.1 that records every request and answers what the test
-configured for its path: the Workers reach it over the network stack, as in production.
+configured for its path (404 for any other): the Workers reach it over the network stack,
+as in production.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ class Answer:
     delay_s: float = 0.0
 
 
+NOT_FOUND = Answer(404, b"no such path on the stub")
+
+
 class LoopbackStub:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
@@ -41,7 +45,7 @@ class LoopbackStub:
                 recorded = Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
                 with stub._lock:
                     stub.requests.append(recorded)
-                    answer = stub.answers.get(self.path.split("?")[0], Answer())
+                    answer = stub.answers.get(self.path.split("?")[0], NOT_FOUND)
                 time.sleep(answer.delay_s)
                 try:
                     self.send_response(answer.status)

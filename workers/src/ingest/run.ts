@@ -3,6 +3,7 @@
 // batch in one transaction, then invalidate exactly the cache tags of the rows that
 // changed. Anything failing before the write leaves the database untouched; every run,
 // good or bad, is one row in the LOG database's ingest_runs ledger.
+import { parse as parseCsvText } from "csv-parse/browser/esm/sync";
 import { CacheManager } from "../shared/cache";
 import { positiveInteger, text } from "../shared/config";
 import { easternDate, seasonOf } from "../shared/dates";
@@ -86,18 +87,28 @@ async function fetchOne(env: IngestEnv, feed: Feed, request: FeedRequest, contex
   return { request, status: response.status, body, etag: response.headers.get("etag"), etagKey };
 }
 
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new PayloadError("the upstream's response is not JSON");
+  }
+}
+
+function parseCsv(body: string): Record<string, string>[] {
+  try {
+    return parseCsvText(body, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  } catch (err) {
+    throw new PayloadError(`the upstream's CSV is malformed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 function parseAll(fetched: Fetched[], context: FeedContext): Batch {
   return merge(
     fetched
       .filter((f) => f.body !== null)
       .map((f) => {
-        let payload: unknown;
-        try {
-          payload = JSON.parse(f.body!);
-        } catch {
-          throw new PayloadError("the upstream's response is not JSON");
-        }
-        return f.request.parse(payload, context);
+        return f.request.parse(f.request.format === "csv" ? parseCsv(f.body!) : parseJson(f.body!), context);
       }),
   );
 }
@@ -123,7 +134,10 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
     await Promise.all(
       fetched
         .filter((f) => f.body !== null)
-        .map((f, i) => env.ARCHIVE.put(`raw/${sport}/${feedName}/${stamp}-${i}.json`, f.body!, { httpMetadata: { contentType: "application/json" } })),
+        .map((f, i) => {
+          const [extension, contentType] = f.request.format === "csv" ? ["csv", "text/csv"] : ["json", "application/json"];
+          return env.ARCHIVE.put(`raw/${sport}/${feedName}/${stamp}-${i}.${extension}`, f.body!, { httpMetadata: { contentType } });
+        }),
     );
     const upstreamStatus = Math.max(...fetched.map((f) => f.status));
     if (fetched.every((f) => f.body === null)) {

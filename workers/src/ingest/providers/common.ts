@@ -23,6 +23,8 @@ export interface FeedContext {
 export interface FeedRequest {
   /** Appended to UPSTREAM_URL: path and query, without the key. */
   path: string;
+  /** JSON (the default), or CSV with a header row, which arrives as one object per row. */
+  format?: "json" | "csv";
   parse: (payload: unknown, context: FeedContext) => Batch;
 }
 
