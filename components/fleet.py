@@ -157,6 +157,7 @@ class Fleet(pulumi.ComponentResource):
                 for host in worker.domains
             ],
             log_sampling_rate=settings.log_sampling_rate,
+            after=[self.databases[target].migrations for target in worker.d1.values()],
         )
 
     def _outputs(self) -> dict[str, Any]:

@@ -126,3 +126,12 @@ def test_lock_records_new_files_and_never_rewrites_a_locked_hash(project: Projec
     edited.write_text("CREATE INDEX teams_by_city ON teams (city);\n")
     with pytest.raises(Exception, match="0002_added_by_test.sql changed after it was locked"):
         update_lock(project.root)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_worker_waits_for_the_migrations_of_the_databases_it_binds(planned: dict[str, Planned], stack: str) -> None:
+    commands = {name: command["urn"] for name, command in _commands(planned[stack].plan).items()}
+    for worker in CATALOG.workers:
+        script = planned[stack].by_name(f"{worker.name}-script")
+        waits_for = {urn for urn in script["options"]["dependsOn"] if urn in commands.values()}
+        assert waits_for == {commands[target] for target in worker.d1.values()}, script["urn"]

@@ -87,14 +87,9 @@ export function evaluate(metrics: DatabaseMetrics, limits: ReturnType<typeof thr
   return { measured, breaches };
 }
 
-interface IncidentRow {
+/** A row of `incidents`: the breach that opened it (updated as it escalates), and its times. */
+interface IncidentRow extends Breach {
   id: number;
-  database: string;
-  metric: Metric;
-  severity: Severity;
-  value: number | null;
-  threshold: number | null;
-  message: string;
   opened_at: number;
   last_alerted_at: number;
   resolved_at: number | null;
