@@ -11,7 +11,7 @@ function blob(bytes: readonly number[]): string {
   return `X'${bytes.map((b) => b.toString(16).padStart(2, "0")).join("")}'`;
 }
 
-export function literal(value: unknown): string {
+function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new Error(`cannot export the number ${value}`);

@@ -6,7 +6,7 @@ import { oddsApi } from "./providers/oddsapi";
 import { cfbd, kenpom } from "./providers/ratings";
 import { sportsdataio } from "./providers/sportsdataio";
 
-export const FEEDS: Record<string, Record<string, Feed>> = {
+const FEEDS: Record<string, Record<string, Feed>> = {
   sportsdataio,
   espn,
   "the-odds-api": oddsApi,

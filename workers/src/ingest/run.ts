@@ -14,7 +14,7 @@ import { PayloadError, merge, type Feed, type FeedContext, type FeedRequest } fr
 import type { Batch } from "./tables";
 import { writeBatch } from "./write";
 
-export class UpstreamError extends Error {
+class UpstreamError extends Error {
   override name = "UpstreamError";
   constructor(
     message: string,

@@ -149,6 +149,36 @@ function alertPayload(delivery: Delivery, now: number): Record<string, unknown> 
   };
 }
 
+type Due =
+  | { kind: "opened"; breach: Breach }
+  | { kind: "escalated" | "reminder"; breach: Breach; incident: IncidentRow }
+  | { kind: "resolved"; incident: IncidentRow };
+
+/** Writes what `due` changes about its incident; returns the incident as it now is. */
+async function record(history: DatabaseManager, due: Due, now: number): Promise<IncidentRow> {
+  if (due.kind === "opened") {
+    const b = due.breach;
+    const [inserted] = await history.transaction([
+      {
+        sql: `INSERT INTO incidents (database, metric, severity, value, threshold, message, opened_at, last_alerted_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        params: [b.database, b.metric, b.severity, b.value, b.threshold, b.message, now, now],
+      },
+    ]);
+    return inserted![0] as IncidentRow;
+  }
+  if (due.kind === "resolved") {
+    await history.write({ sql: "UPDATE incidents SET resolved_at = ? WHERE id = ?", params: [now, due.incident.id] });
+    return { ...due.incident, resolved_at: now };
+  }
+  const { severity, value, threshold, message } = due.breach;
+  await history.write({
+    sql: "UPDATE incidents SET severity = ?, value = ?, threshold = ?, message = ? WHERE id = ?",
+    params: [severity, value, threshold, message, due.incident.id],
+  });
+  return { ...due.incident, severity, value, threshold, message };
+}
+
 /**
  * Brings the incidents in line with this run's breaches and sends what is due. Only
  * metrics in `measured` can resolve: no data is not a recovery.
@@ -163,46 +193,21 @@ export async function reconcile(
   const realertMs = positiveInteger(env, "REALERT_MINUTES") * 60_000;
   const open = await history.all<IncidentRow>({ sql: "SELECT * FROM incidents WHERE resolved_at IS NULL", params: [] });
   const openByKey = new Map(open.map((i) => [`${i.database}/${i.metric}`, i]));
-  const due: { kind: AlertKind; id: number | null; breach: Breach | null; incident: IncidentRow | null }[] = [];
-
+  const due: Due[] = [];
   for (const breach of breaches) {
-    const incident = openByKey.get(`${breach.database}/${breach.metric}`);
-    openByKey.delete(`${breach.database}/${breach.metric}`);
-    if (!incident) due.push({ kind: "opened", id: null, breach, incident: null });
-    else if (SEVERITY_RANK[breach.severity] > SEVERITY_RANK[incident.severity]) due.push({ kind: "escalated", id: incident.id, breach, incident });
-    else if (now - incident.last_alerted_at >= realertMs) due.push({ kind: "reminder", id: incident.id, breach, incident });
+    const key = `${breach.database}/${breach.metric}`;
+    const incident = openByKey.get(key);
+    openByKey.delete(key);
+    if (!incident) due.push({ kind: "opened", breach });
+    else if (SEVERITY_RANK[breach.severity] > SEVERITY_RANK[incident.severity]) due.push({ kind: "escalated", breach, incident });
+    else if (now - incident.last_alerted_at >= realertMs) due.push({ kind: "reminder", breach, incident });
   }
   for (const incident of openByKey.values()) {
-    if (measured.get(incident.database)?.includes(incident.metric)) {
-      due.push({ kind: "resolved", id: incident.id, breach: null, incident });
-    }
+    if (measured.get(incident.database)?.includes(incident.metric)) due.push({ kind: "resolved", incident });
   }
 
   const deliveries: Delivery[] = [];
-  for (const item of due) {
-    let incident: IncidentRow;
-    const b = item.breach;
-    if (item.kind === "opened" && b) {
-      const [inserted] = await history.transaction([
-        {
-          sql: `INSERT INTO incidents (database, metric, severity, value, threshold, message, opened_at, last_alerted_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-          params: [b.database, b.metric, b.severity, b.value, b.threshold, b.message, now, now],
-        },
-      ]);
-      incident = inserted![0] as IncidentRow;
-    } else if (item.kind === "resolved") {
-      incident = { ...item.incident!, resolved_at: now };
-      await history.write({ sql: "UPDATE incidents SET resolved_at = ? WHERE id = ?", params: [now, item.id] });
-    } else {
-      incident = { ...item.incident!, severity: b!.severity, value: b!.value, threshold: b!.threshold, message: b!.message };
-      await history.write({
-        sql: "UPDATE incidents SET severity = ?, value = ?, threshold = ?, message = ? WHERE id = ?",
-        params: [b!.severity, b!.value, b!.threshold, b!.message, item.id],
-      });
-    }
-    deliveries.push({ kind: item.kind, incident });
-  }
+  for (const item of due) deliveries.push({ kind: item.kind, incident: await record(history, item, now) });
 
   const records: Query[] = [];
   for (const delivery of deliveries) {

@@ -38,7 +38,7 @@ export interface CacheEntry<T> {
 const MIN_KV_TTL_SECONDS = 60;
 const TAG = /^[A-Za-z0-9:_.-]{1,200}$/;
 
-export function entryKey(key: string): string {
+function entryKey(key: string): string {
   return `c:${key}`;
 }
 

@@ -30,7 +30,7 @@ export function error(status: number, code: string, message: string, headers: He
   return json(body, status, headers);
 }
 
-export function errorResponse(err: unknown): Response {
+function errorResponse(err: unknown): Response {
   if (err instanceof HttpError) {
     return error(err.status, err.code, err.message, err.headers);
   }

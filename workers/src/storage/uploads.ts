@@ -10,7 +10,7 @@ import { mediaType } from "./filetypes";
 import { safeKey } from "./keys";
 import { describe, recordObject } from "./metadata";
 
-export function allowedType(env: StorageEnv, declared: string): string {
+function allowedType(env: StorageEnv, declared: string): string {
   if (!list(env, "ALLOWED_TYPES").includes(declared)) {
     throw new HttpError(415, "unsupported_type", `allowed types: ${list(env, "ALLOWED_TYPES").join(", ")}`);
   }
