@@ -226,6 +226,8 @@ class Instance:
     url: str
     workers: list[str] = field(default_factory=list)
     closed: bool = False
+    # What `blocked()` answered when the instance closed.
+    blocked_at_close: list[str] = field(default_factory=list)
 
     def fetch(
         self,
@@ -282,5 +284,6 @@ class Instance:
 
     def close(self) -> None:
         if not self.closed:
+            self.blocked_at_close = self.blocked()
             self.closed = True
             self.driver.call("dispose", handle=self.handle)

@@ -41,6 +41,9 @@ def _starter(driver: Driver, catalog: Catalog) -> Iterator[Start]:
     yield _start
     for instance in started:
         instance.close()
+    # Nothing a test runs may reach the network: the driver refused and recorded it.
+    blocked = [url for instance in started for url in instance.blocked_at_close]
+    assert blocked == [], f"Workers tried to reach the network: {blocked}"
 
 
 @pytest.fixture
