@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  secret {binding} = {value}   (set {binding}=... in the environment to choose it)")
     if len(instance.workers) > 1:
         print(f"  with its service targets: {len(instance.workers) - 1} more Workers")
+    print("  outbound fetches reach only 127.0.0.1 (point UPSTREAM_URL or a webhook at a local server with --var or the environment)")
     print("Ctrl-C stops it.", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
