@@ -17,13 +17,14 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup plan policy test bench clean diff drift-report
+.PHONY: help setup plan policy test bench dev clean diff drift-report
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
 	@echo "make policy STACK=prod [PLAN=f] policy pack over a fresh plan (or plan file f), policies/<stack>.json"
 	@echo "make test                      the whole test suite (what CI runs)"
 	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
+	@echo "make dev WORKER=name [PORT=n]  run one Worker locally (Miniflare, local D1/KV/R2, migrations applied)"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
 	@echo "make diff BASE=<git-rev>       Markdown diff of both stacks' plans: BASE vs this checkout"
 	@echo "make diff OLD=<plan> NEW=<plan> the same for two plan files"
@@ -50,6 +51,11 @@ policy: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# ARGS passes more options through, e.g. ARGS="--var UPSTREAM_URL=http://127.0.0.1:9000 --fresh".
+dev: setup
+	$(if $(WORKER),,$(error give the Worker: make dev WORKER=blaze-storage))
+	$(BIN)/python -m tools.dev $(WORKER) $(if $(PORT),--port $(PORT)) $(ARGS)
 
 bench: setup
 	$(BIN)/python -m tools.bench

@@ -10,6 +10,7 @@ from components.fleet import Fleet, FleetArgs
 from stacks import load_stack
 from stacks.promotion import PromotionGate, release_commit
 from workers.bundle import build_bundles
+from workers.migrations import load_d1_migrations
 
 # pulumi_cloudflare leaves ~290k long-lived objects after import; every garbage collection
 # during the run would scan them again. Freezing them cuts the program's run time by about
@@ -20,8 +21,18 @@ root = Path(__file__).resolve().parent
 stack = load_stack(root)
 commit = release_commit(os.environ)
 bundles = build_bundles(root, {family: spec.entry for family, spec in stack.catalog.families.items()})
+migrations = load_d1_migrations(root, stack.catalog)
 gate = PromotionGate(stack, bundles, os.environ) if stack.settings.promotion else None
-fleet = Fleet("blaze", FleetArgs(stack=stack, bundles=bundles), gate.options if gate else None)
+fleet = Fleet(
+    "blaze",
+    FleetArgs(
+        stack=stack,
+        bundles=bundles,
+        migrations=migrations,
+        cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
+    ),
+    gate.options if gate else None,
+)
 for key, value in fleet.outputs.items():
     pulumi.export(key, value)
 pulumi.export("commit", commit)

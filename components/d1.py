@@ -1,4 +1,4 @@
-"""A D1 database."""
+"""A D1 database and the step that applies its migrations."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ from typing import Optional
 
 import pulumi
 import pulumi_cloudflare as cloudflare
+from pulumi_command import local
 
 from components.data import data_options
+from workers.migrations import ENV_DIR, ENV_ID, ENV_NAME, MigrationSet
+
+# Relative to the project root (the program's working directory), so the command is the
+# same string on every machine; `make setup` creates the virtualenv with Node 22 beside it.
+APPLY_MIGRATIONS = ".venv/bin/python -m workers.migrations apply --remote"
 
 
 @dataclass(frozen=True)
@@ -16,6 +22,10 @@ class DatabaseArgs:
     account_id: str
     name: str
     protect: bool
+    migrations: MigrationSet
+    # The Cloudflare API token wrangler uses; None leaves wrangler to read
+    # CLOUDFLARE_API_TOKEN from the environment, as the provider does.
+    api_token: Optional[pulumi.Output[str]]
 
 
 class Database(pulumi.ComponentResource):
@@ -23,6 +33,7 @@ class Database(pulumi.ComponentResource):
 
     id: pulumi.Output[str]
     name: pulumi.Output[str]
+    migrations_digest: str
 
     def __init__(self, name: str, args: DatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("blaze:d1:Database", name, None, opts)
@@ -34,4 +45,24 @@ class Database(pulumi.ComponentResource):
         )
         self.id = self.database.uuid
         self.name = self.database.name
-        self.register_outputs({"id": self.id, "name": self.name})
+        self.migrations_digest = args.migrations.digest
+
+        environment: dict[str, pulumi.Input[str]] = {
+            ENV_NAME: self.database.name,
+            ENV_ID: self.database.uuid,
+            ENV_DIR: args.migrations.directory,
+            "CLOUDFLARE_ACCOUNT_ID": args.account_id,
+        }
+        if args.api_token is not None:
+            environment["CLOUDFLARE_API_TOKEN"] = pulumi.Output.secret(args.api_token)
+        # wrangler applies only the files its d1_migrations table lacks, so running the
+        # command again is harmless; the trigger makes Pulumi run it exactly when this
+        # database's migration files change (or the database itself is replaced).
+        self.migrations = local.Command(
+            f"{name}-migrations",
+            create=APPLY_MIGRATIONS,
+            environment=environment,
+            triggers=[self.migrations_digest],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.database]),
+        )
+        self.register_outputs({"id": self.id, "name": self.name, "migrations_digest": self.migrations_digest})

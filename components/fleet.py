@@ -16,12 +16,16 @@ from components.worker import DomainTarget, RouteTarget, WorkerService, WorkerSe
 from stacks import Stack
 from stacks.catalog import Worker
 from workers.bundle import Bundle
+from workers.migrations import MigrationSet
 
 
 @dataclass(frozen=True)
 class FleetArgs:
     stack: Stack
     bundles: Mapping[str, Bundle]  # family -> its built bundle
+    migrations: Mapping[str, MigrationSet]  # database -> its migration set
+    # The Cloudflare provider's own token (config `cloudflare:apiToken`), for wrangler.
+    cloudflare_api_token: Optional[pulumi.Output[str]]
 
 
 class Fleet(pulumi.ComponentResource):
@@ -37,7 +41,17 @@ class Fleet(pulumi.ComponentResource):
         protect = settings.protect_data
 
         self.databases = {
-            db.name: Database(db.name, DatabaseArgs(account, settings.physical_name(db.name), protect), child)
+            db.name: Database(
+                db.name,
+                DatabaseArgs(
+                    account_id=account,
+                    name=settings.physical_name(db.name),
+                    protect=protect,
+                    migrations=args.migrations[db.name],
+                    api_token=args.cloudflare_api_token,
+                ),
+                child,
+            )
             for db in catalog.databases
         }
         self.namespaces = {
@@ -143,6 +157,7 @@ class Fleet(pulumi.ComponentResource):
                 for host in worker.domains
             ],
             log_sampling_rate=settings.log_sampling_rate,
+            after=[self.databases[target].migrations for target in worker.d1.values()],
         )
 
     def _outputs(self) -> dict[str, Any]:
@@ -162,7 +177,10 @@ class Fleet(pulumi.ComponentResource):
                 }
                 for name, service in sorted(self.workers.items())
             },
-            "d1": {name: {"name": db.name, "id": db.id} for name, db in sorted(self.databases.items())},
+            "d1": {
+                name: {"name": db.name, "id": db.id, "migrations": db.migrations_digest}
+                for name, db in sorted(self.databases.items())
+            },
             "kv": {name: {"title": ns.title, "id": ns.id} for name, ns in sorted(self.namespaces.items())},
             "r2": {name: {"name": b.name, "id": b.bucket.id} for name, b in sorted(self.buckets.items())},
             "alerting": {"webhooks": self.alerting.webhook_ids, "policies": self.alerting.policy_ids},

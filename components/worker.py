@@ -37,6 +37,10 @@ class WorkerServiceArgs:
     routes: Sequence[RouteTarget]
     domains: Sequence[DomainTarget]
     log_sampling_rate: float
+    # Resources the script must wait for without taking an input from them: the
+    # migrations of the databases it binds (schema before code), so new code never meets
+    # an old schema, and a migration shows no diff on the Worker.
+    after: Sequence[pulumi.Resource] = ()
 
 
 def _slug(pattern: str) -> str:
@@ -73,7 +77,7 @@ class WorkerService(pulumi.ComponentResource):
                     head_sampling_rate=args.log_sampling_rate,
                 ),
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
         self.script_name = self.script.script_name
         self.sha256 = args.bundle.sha256

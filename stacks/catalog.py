@@ -22,6 +22,8 @@ from stacks.validation import BindingName, ConfigKey, ResourceName, Strict, vali
 from stacks.yamlfile import parse_yaml
 
 CATALOG_DIR = "stacks/catalog"
+# Each database's ordered SQL migrations live in MIGRATIONS_DIR/<schema>/.
+MIGRATIONS_DIR = "workers/migrations"
 
 # Cloudflare removed the per-Worker cap of 3 Cron Triggers in October 2023; what remains
 # is the per-account cap (developers.cloudflare.com/workers/platform/limits: 5 on Free,
@@ -148,7 +150,14 @@ class Database(Strict):
     name: ResourceName
     purpose: Text
     team: Team
+    # The migration set the database follows: databases of the same shape (the games of
+    # every sport) share one, so a schema change reaches all of them together.
+    migrations: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     waivers: WaiverList = []
+
+    @property
+    def migrations_dir(self) -> str:
+        return f"{MIGRATIONS_DIR}/{self.migrations}"
 
 
 class Namespace(Strict):
@@ -324,6 +333,9 @@ def _load(root: Path, contents: tuple[tuple[str, bytes], ...]) -> Catalog:
         "r2": (_unique(tuple(buckets), "buckets", r2_file), r2_file),
     }
     _unique(tuple(workers_file.workers), "workers", w_file)
+    for database in databases:
+        if not any((root / database.migrations_dir).glob("*.sql")):
+            raise InputError(dbs_file, f"databases[{database.name}]", "migrations", f"no migrations in {database.migrations_dir}/")
     for bucket in buckets:
         ids = [rule.id for rule in bucket.lifecycle]
         if len(set(ids)) != len(ids):

@@ -70,5 +70,6 @@ def project(tmp_path: Path) -> ProjectCopy:
         shutil.copy2(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "stacks" / "catalog", tmp_path / "stacks" / "catalog")
     shutil.copytree(ROOT / "workers" / "src", tmp_path / "workers" / "src")
+    shutil.copytree(ROOT / "workers" / "migrations", tmp_path / "workers" / "migrations")
     (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
     return ProjectCopy(tmp_path)

@@ -1,4 +1,4 @@
-"""Measure the offline plan and the bundling on this machine; write BENCHMARKS.md.
+"""Measure the offline plan, the bundling and the Workers in workerd; write BENCHMARKS.md.
 
 `python -m tools.bench [--runs N]` (or `make bench`). Timings are medians of N runs of
 whole processes, so Python start-up and imports count, as they do for a user. Peak
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from stacks import PROJECT_ROOT
+from tools.bench_workers import measure_workers
 
 PLAN_TARGET_RATIO = 1.5
 WARM_BUNDLE_TARGET_S = 0.1
@@ -116,7 +117,7 @@ def measure_bundling(runs: int) -> list[str]:
     ]
 
 
-SECTIONS: list[Callable[[int], list[str]]] = [measure_plan, measure_bundling]
+SECTIONS: list[Callable[[int], list[str]]] = [measure_plan, measure_bundling, measure_workers]
 
 
 def machine() -> str:

@@ -23,6 +23,7 @@ OUT_DIR = "build/workers"
 SOURCE_DIR = "workers/src"
 STAMP = ".inputs.json"
 ESBUILD = "node_modules/.bin/esbuild"
+INSTALLED_PACKAGES = "node_modules/.package-lock.json"
 # The flags FACTS.md verified for workerd: ES modules, no Node built-ins assumed.
 ESBUILD_FLAGS = (
     "--bundle",
@@ -32,6 +33,9 @@ ESBUILD_FLAGS = (
     "--main-fields=module,main",
     "--conditions=workerd,worker,browser",
     "--charset=utf8",
+    # The bundle names each module by its path in comments; resolving a symlinked
+    # node_modules would put a machine-specific path there and change the digest.
+    "--preserve-symlinks",
     "--log-level=warning",
 )
 _SOURCE_SUFFIXES = {".ts", ".js", ".mjs", ".json", ".sql"}
@@ -71,6 +75,10 @@ def _inputs_digest(root: Path, entries: Mapping[str, str], version: str) -> str:
     digest.update(json.dumps({"esbuild": version, "flags": ESBUILD_FLAGS, "entries": dict(sorted(entries.items()))}).encode())
     for path in sorted(p for p in (root / SOURCE_DIR).rglob("*") if p.suffix in _SOURCE_SUFFIXES and p.is_file()):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + _sha256(path).encode())
+    # The bundles also contain npm packages (zod): npm's record of what is installed
+    # changes whenever any of them does.
+    installed = root / INSTALLED_PACKAGES
+    digest.update(_sha256(installed).encode() if installed.is_file() else b"-")
     return digest.hexdigest()
 
 

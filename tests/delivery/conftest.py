@@ -21,5 +21,5 @@ def change_monitor_code(project: ProjectCopy) -> None:
     # A comment would not do: esbuild drops comments, so the bundle and its digest stay.
     path = project.root / MONITOR_SOURCE
     text = path.read_text()
-    assert 'notImplemented("monitor")' in text
-    path.write_text(text.replace('notImplemented("monitor")', 'notImplemented("monitor, patched")'))
+    assert 'text(env, "REPORT_CRON")' in text
+    path.write_text(text.replace('text(env, "REPORT_CRON")', 'text(env, "REPORT_CRON_PATCHED")'))

@@ -1,0 +1,245 @@
+"""The monitor Worker (blaze-monitor) in workerd: metrics of every bound D1, alerts, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from stacks.catalog import Catalog
+from tests.conftest import ROOT
+from tests.workers.conftest import Start, corrupt_database
+from tests.workers.stubs import Answer, LoopbackStub
+from workers.local import Instance
+from workers.migrations import load_migration_set
+
+WORKER = "blaze-monitor"
+SECRET = "whsec-test-5d1c"
+EVERY_5_MIN = "*/5 * * * *"
+MINUTE = 60_000
+DAY = 86_400_000
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def hook(stub: LoopbackStub) -> LoopbackStub:
+    stub.answer("/hook", Answer(204))
+    return stub
+
+
+def start_monitor(start: Start, hook: LoopbackStub, **options: object) -> Instance:
+    secrets = {"ALERT_WEBHOOK_URL": f"{hook.url}/hook", "ALERT_WEBHOOK_SECRET": SECRET}
+    return start([WORKER], secrets=secrets, **options)
+
+
+def monitored(catalog: Catalog) -> list[str]:
+    return sorted(binding for kind, _, binding, _ in catalog.worker(WORKER).bindings() if kind == "d1")
+
+
+def signed_messages(hook: LoopbackStub) -> list[dict]:
+    """Every webhook delivery, after checking its HMAC signature over '<timestamp>.<body>'."""
+    messages = []
+    for request in hook.received("/hook"):
+        timestamp = request.headers["x-blaze-timestamp"]
+        expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256).hexdigest()
+        assert request.headers["x-blaze-signature"] == f"sha256={expected}"
+        assert abs(int(timestamp) - time.time()) < 300
+        messages.append(json.loads(request.body))
+    return messages
+
+
+def alerts(hook: LoopbackStub) -> list[tuple[str, str, str, str]]:
+    return [
+        (m["kind"], m["incident"]["database"], m["incident"]["metric"], m["severity"])
+        for m in signed_messages(hook) if m["type"] == "blaze.monitor.alert"
+    ]
+
+
+def run(mf: Instance, at_ms: int, cron: str = EVERY_5_MIN) -> None:
+    assert mf.scheduled(WORKER, cron, at_ms) == {"outcome": "ok", "noRetry": False}
+
+
+def metrics_at(mf: Instance, at_ms: int) -> dict[str, dict]:
+    rows = mf.d1(WORKER, "MONITOR_DB", "SELECT * FROM db_metrics WHERE collected_at = ?", at_ms)
+    return {row["database"]: row for row in rows}
+
+
+def grow(mf: Instance, binding: str, table_sql: str, megabytes: float = 1.5) -> None:
+    """Adds about `megabytes` to a database with one large row (hex text, two characters a byte)."""
+    mf.d1(WORKER, binding, table_sql, int(megabytes * MB / 2))
+
+
+BIG_ODDS_EVENT = (
+    "INSERT INTO odds_events (event_id, sport, commence_time, home_team, away_team, updated_at) "
+    "VALUES ('big', 'mlb', '2025-04-01', hex(randomblob(?)), 'away', '2025-04-01')"
+)
+BIG_PROJECTION = (
+    "INSERT INTO game_projections (sport, game_id, game_date, home_win_probability, updated_at) "
+    "VALUES ('mlb', hex(randomblob(?)), '2025-04-01', 0.5, '2025-04-01')"
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def test_a_run_records_every_bound_database(start: Start, hook: LoopbackStub, catalog: Catalog) -> None:
+    mf = start_monitor(start, hook)
+    for game in ("g1", "g2", "g3"):
+        mf.d1(WORKER, "DB_MLB_GAMES", "INSERT INTO games (game_id, season, game_date, status, home_team, away_team, updated_at) "
+              "VALUES (?, 2025, '2025-04-01', 'final', 'NYY', 'BOS', '2025-04-01')", game)
+    t0 = now_ms()
+    run(mf, t0)
+
+    recorded = metrics_at(mf, t0)
+    assert sorted(recorded) == monitored(catalog)
+    for database, row in recorded.items():
+        assert row["error"] is None, database
+        assert row["size_bytes"] > 0 and row["latency_ms"] >= 0, database
+        assert row["growth_mb_per_day"] is None, database  # no history yet
+    games = json.loads(recorded["DB_MLB_GAMES"]["table_rows"])
+    migrations = load_migration_set(ROOT, catalog.databases[0].migrations_dir)
+    assert games == {"d1_migrations": len(migrations.migrations), "game_weather": 0, "games": 3, "standings": 0, "team_ratings": 0}
+    assert recorded["DB_MLB_GAMES"]["row_count"] == 3 + len(migrations.migrations)
+    assert recorded["DB_MLB_GAMES"]["table_count"] == 5
+
+    latest = mf.fetch(WORKER, "/api/monitor/metrics/latest").json()
+    assert sorted(d["database"] for d in latest["databases"]) == monitored(catalog)
+    assert latest["openIncidents"] == 0
+    history = mf.fetch(WORKER, "/api/monitor/history?database=DB_MLB_GAMES&hours=1").json()
+    assert [s["collected_at"] for s in history["samples"]] == [t0]
+    assert hook.received() == []  # the catalog's thresholds are far above empty databases
+
+
+def test_a_breach_alerts_once_reminds_escalates_and_recovers(start: Start, hook: LoopbackStub, tmp_path: Path) -> None:
+    limits = {"SIZE_WARNING_MB": "1", "SIZE_CRITICAL_MB": "50", "REALERT_MINUTES": "60"}
+    mf = start_monitor(start, hook, vars=limits, persist=tmp_path)
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+
+    run(mf, t0)
+    assert alerts(hook) == [("opened", "DB_ODDS", "size_mb", "warning")]
+    run(mf, t0 + 5 * MINUTE)
+    run(mf, t0 + 55 * MINUTE)
+    assert len(alerts(hook)) == 1, "no repeat within the re-alert interval"
+    run(mf, t0 + 60 * MINUTE)
+    assert alerts(hook)[1:] == [("reminder", "DB_ODDS", "size_mb", "warning")]
+    open_alerts = mf.fetch(WORKER, "/api/monitor/alerts").json()["incidents"]
+    assert [(i["database"], i["metric"], i["severity"]) for i in open_alerts] == [("DB_ODDS", "size_mb", "warning")]
+    mf.close()
+
+    mf = start_monitor(start, hook, vars=limits | {"SIZE_CRITICAL_MB": "1.2"}, persist=tmp_path)
+    run(mf, t0 + 65 * MINUTE)
+    assert alerts(hook)[2:] == [("escalated", "DB_ODDS", "size_mb", "critical")]
+    mf.close()
+
+    mf = start_monitor(start, hook, vars=limits | {"SIZE_WARNING_MB": "100", "SIZE_CRITICAL_MB": "200"}, persist=tmp_path)
+    run(mf, t0 + 70 * MINUTE)
+    assert alerts(hook)[3:] == [("resolved", "DB_ODDS", "size_mb", "resolved")]
+    run(mf, t0 + 75 * MINUTE)
+    assert len(alerts(hook)) == 4
+    assert mf.fetch(WORKER, "/api/monitor/alerts").json()["incidents"] == []
+    everything = mf.fetch(WORKER, "/api/monitor/alerts?state=all").json()["incidents"]
+    assert [(i["database"], i["resolved_at"]) for i in everything] == [("DB_ODDS", t0 + 70 * MINUTE)]
+    kinds = mf.d1(WORKER, "MONITOR_DB", "SELECT kind, status FROM alert_deliveries ORDER BY id")
+    assert kinds == [{"kind": k, "status": 204} for k in ("opened", "reminder", "escalated", "resolved")]
+
+
+def test_growth_is_measured_from_history_and_alerts(start: Start, hook: LoopbackStub) -> None:
+    mf = start_monitor(start, hook, vars={"GROWTH_WARNING_MB_PER_DAY": "5", "GROWTH_CRITICAL_MB_PER_DAY": "1000"})
+    t0 = now_ms() - 2 * 3_600_000
+    run(mf, t0)
+    grow(mf, "DB_ANALYTICS", BIG_PROJECTION)
+    t1 = t0 + 2 * 3_600_000
+    run(mf, t1)
+    before, after = metrics_at(mf, t0)["DB_ANALYTICS"], metrics_at(mf, t1)["DB_ANALYTICS"]
+    expected = (after["size_bytes"] - before["size_bytes"]) / MB / (2 / 24)
+    assert expected > 5
+    assert after["growth_mb_per_day"] == pytest.approx(expected)
+    assert metrics_at(mf, t1)["DB_ODDS"]["growth_mb_per_day"] == 0
+    assert alerts(hook) == [("opened", "DB_ANALYTICS", "growth_mb_per_day", "warning")]
+
+
+def test_rows_older_than_the_retention_are_removed(start: Start, hook: LoopbackStub) -> None:
+    mf = start_monitor(start, hook)
+    t0 = now_ms()
+    for age_days in (31, 29):
+        mf.d1(WORKER, "MONITOR_DB", "INSERT INTO db_metrics (collected_at, database, size_bytes) VALUES (?, 'DB_ODDS', 4096)", t0 - age_days * DAY)
+    for age_days in (40, 10):
+        mf.d1(WORKER, "MONITOR_DB", "INSERT INTO incidents (database, metric, severity, message, opened_at, last_alerted_at, resolved_at) "
+              "VALUES ('DB_ODDS', 'size_mb', 'warning', 'old', ?1, ?1, ?1)", t0 - age_days * DAY)
+    run(mf, t0)
+    kept = mf.d1(WORKER, "MONITOR_DB", "SELECT DISTINCT collected_at FROM db_metrics ORDER BY collected_at")
+    assert [r["collected_at"] for r in kept] == [t0 - 29 * DAY, t0]
+    incidents = mf.d1(WORKER, "MONITOR_DB", "SELECT resolved_at FROM incidents")
+    assert incidents == [{"resolved_at": t0 - 10 * DAY}]
+
+
+def test_a_failing_database_is_recorded_and_the_run_completes_for_the_others(
+    start: Start, hook: LoopbackStub, catalog: Catalog, tmp_path: Path
+) -> None:
+    mf = start_monitor(start, hook, persist=tmp_path)
+    t0 = now_ms()
+    run(mf, t0)
+    mf.close()
+    corrupt_database(tmp_path, b"CREATE TABLE search_documents")
+
+    mf = start_monitor(start, hook, persist=tmp_path, migrate=False)
+    run(mf, t0 + 5 * MINUTE)
+    recorded = metrics_at(mf, t0 + 5 * MINUTE)
+    assert sorted(recorded) == monitored(catalog)
+    assert recorded["DB_SEARCH"]["error"] and recorded["DB_SEARCH"]["size_bytes"] is None
+    for database, row in recorded.items():
+        if database != "DB_SEARCH":
+            assert row["error"] is None and row["size_bytes"] > 0, database
+    assert alerts(hook) == [("opened", "DB_SEARCH", "error", "critical")]
+    assert SECRET not in json.dumps(signed_messages(hook))
+
+
+def test_an_unreachable_webhook_is_recorded_and_retried(start: Start, stub: LoopbackStub) -> None:
+    stub.answer("/hook", Answer(503))
+    mf = start_monitor(start, stub, vars={"SIZE_WARNING_MB": "1", "SIZE_CRITICAL_MB": "50"})
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+    run(mf, t0)
+    stub.answer("/hook", Answer(200))
+    run(mf, t0 + 5 * MINUTE)
+    deliveries = mf.d1(WORKER, "MONITOR_DB", "SELECT kind, status, error FROM alert_deliveries ORDER BY id")
+    assert deliveries == [
+        {"kind": "opened", "status": 503, "error": "webhook answered 503"},
+        {"kind": "reminder", "status": 200, "error": None},
+    ]
+
+
+def test_the_daily_report_is_stored_sent_and_served(start: Start, hook: LoopbackStub, catalog: Catalog) -> None:
+    report_cron = catalog.worker(WORKER).vars["REPORT_CRON"]
+    assert report_cron in catalog.worker(WORKER).crons
+    mf = start_monitor(start, hook)
+    t0 = now_ms()
+    run(mf, t0 - 10 * MINUTE)
+    run(mf, t0 - 5 * MINUTE)
+    run(mf, t0, report_cron)
+
+    date = time.strftime("%Y-%m-%d", time.gmtime(t0 / 1000))
+    stored = mf.d1(WORKER, "MONITOR_DB", "SELECT report_date, body FROM reports")
+    assert [r["report_date"] for r in stored] == [date]
+    report = json.loads(stored[0]["body"])
+    assert sorted(d["database"] for d in report["databases"]) == monitored(catalog)
+    assert all(d["samples"] == 2 and d["errors"] == 0 for d in report["databases"])
+    sent = [m for m in signed_messages(hook) if m["type"] == "blaze.monitor.report"]
+    assert [m["report"] for m in sent] == [report]
+    assert mf.fetch(WORKER, "/api/monitor/reports/latest").json() == report
+    assert mf.fetch(WORKER, f"/api/monitor/reports/{date}").json() == report
+
+
+def test_dashboard_errors_keep_the_shape(start: Start, hook: LoopbackStub) -> None:
+    mf = start_monitor(start, hook)
+    bad = mf.fetch(WORKER, "/api/monitor/history?database=x%27%3B%20DROP%20TABLE%20db_metrics")
+    assert (bad.status, bad.json()["error"]["code"]) == (400, "bad_request")
+    assert mf.fetch(WORKER, "/api/monitor/metrics/latest").status == 404
+    assert mf.fetch(WORKER, "/api/monitor/alerts", "POST").json()["error"]["code"] == "method_not_allowed"
+    assert mf.fetch(WORKER, "/api/monitor/reports/latest").json() == {"error": {"code": "not_found", "message": "no such report"}}

@@ -1,0 +1,246 @@
+"""The media storage Worker (blaze-storage) in workerd: R2 objects, D1 metadata, auth, limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.workers.conftest import Start
+from workers.local import Instance, Reply
+
+WORKER = "blaze-storage"
+TOKEN = "test-upload-token-" + os.urandom(8).hex()
+LIMIT = 6 * 1024 * 1024
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
+def png(size: int) -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + os.urandom(size - 8)
+
+
+def jpeg(size: int) -> bytes:
+    return b"\xff\xd8\xff\xe0" + os.urandom(size - 4)
+
+
+@pytest.fixture
+def storage(start: Start) -> Instance:
+    return start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"MAX_UPLOAD_BYTES": str(LIMIT)})
+
+
+@pytest.fixture(scope="module")
+def empty_storage(module_start: Start) -> Instance:
+    """One instance for the rejected uploads: each asserts R2 and D1 stay empty."""
+    return module_start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"MAX_UPLOAD_BYTES": str(LIMIT)})
+
+
+def upload(mf: Instance, key: str, body: bytes, content_type: str = "image/png", headers: dict | None = None) -> Reply:
+    return mf.fetch(
+        WORKER, f"/api/media/objects/{key}", "PUT",
+        headers={"content-type": content_type, **(AUTH if headers is None else headers)}, body=body,
+    )
+
+
+def rows(mf: Instance) -> list[dict]:
+    return mf.d1(WORKER, "DB", "SELECT key, content_type, size, etag, uploaded_by FROM media_objects ORDER BY key")
+
+
+def assert_error(reply: Reply, status: int, code: str) -> None:
+    assert reply.status == status, reply.text
+    assert reply.headers["content-type"].startswith("application/json")
+    assert reply.json() == {"error": {"code": code, "message": reply.json()["error"]["message"]}}
+    assert reply.json()["error"]["message"]
+
+
+def test_upload_download_list_delete_round_trip(storage: Instance) -> None:
+    body = png(4096)
+    created = upload(storage, "teams/mlb/logo.png", body)
+    assert created.status == 201, created.text
+    meta = created.json()
+    assert (meta["key"], meta["size"], meta["contentType"]) == ("teams/mlb/logo.png", 4096, "image/png")
+    assert storage.r2_get(WORKER, "MEDIA", "teams/mlb/logo.png") == body
+    assert rows(storage) == [
+        {"key": "teams/mlb/logo.png", "content_type": "image/png", "size": 4096, "etag": meta["etag"], "uploaded_by": "token"}
+    ]
+
+    download = storage.fetch(WORKER, "/api/media/objects/teams/mlb/logo.png")
+    assert download.status == 200 and download.body == body
+    assert download.headers["content-type"] == "image/png"
+    assert download.headers["etag"] == f'"{meta["etag"]}"'
+    # The media host serves the same objects at its root.
+    assert storage.fetch(WORKER, "/objects/teams/mlb/logo.png", host="https://media.blazesportsintel.com").body == body
+
+    upload(storage, "teams/nfl/logo.png", png(100))
+    listed = storage.fetch(WORKER, "/api/media/objects?prefix=teams/mlb/").json()
+    assert [o["key"] for o in listed["objects"]] == ["teams/mlb/logo.png"]
+    page = storage.fetch(WORKER, "/api/media/objects?limit=1").json()
+    assert [o["key"] for o in page["objects"]] == ["teams/mlb/logo.png"] and page["cursor"] == "teams/mlb/logo.png"
+    rest = storage.fetch(WORKER, f"/api/media/objects?limit=1&cursor={page['cursor']}").json()
+    assert [o["key"] for o in rest["objects"]] == ["teams/nfl/logo.png"] and rest["cursor"] is None
+
+    deleted = storage.fetch(WORKER, "/api/media/objects/teams/mlb/logo.png", "DELETE", headers=AUTH)
+    assert deleted.status == 204
+    assert_error(storage.fetch(WORKER, "/api/media/objects/teams/mlb/logo.png"), 404, "not_found")
+    assert storage.r2_list(WORKER, "MEDIA") == ["teams/nfl/logo.png"]
+    assert [r["key"] for r in rows(storage)] == ["teams/nfl/logo.png"]
+
+
+def test_range_and_conditional_downloads(storage: Instance) -> None:
+    body = jpeg(1000)
+    etag = upload(storage, "photos/a.jpg", body, "image/jpeg").headers["etag"]
+    path = "/api/media/objects/photos/a.jpg"
+
+    partial = storage.fetch(WORKER, path, headers={"range": "bytes=10-19"})
+    assert partial.status == 206 and partial.body == body[10:20]
+    assert partial.headers["content-range"] == "bytes 10-19/1000"
+    suffix = storage.fetch(WORKER, path, headers={"range": "bytes=-5"})
+    assert suffix.status == 206 and suffix.body == body[-5:]
+
+    assert storage.fetch(WORKER, path, headers={"if-none-match": etag}).status == 304
+    assert storage.fetch(WORKER, path, headers={"if-none-match": '"something-else"'}).body == body
+    assert_error(storage.fetch(WORKER, path, headers={"if-match": '"something-else"'}), 412, "precondition_failed")
+    assert storage.fetch(WORKER, path, headers={"if-match": etag}).status == 200
+    future = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert storage.fetch(WORKER, path, headers={"if-modified-since": future}).status == 304
+    assert_error(storage.fetch(WORKER, path, headers={"range": "bytes=5000-6000"}), 416, "range_not_satisfiable")
+
+    head = storage.fetch(WORKER, path, "HEAD")
+    assert head.status == 200 and head.body == b"" and head.headers["content-length"] == "1000"
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "content_type", "headers", "status", "code"),
+    [
+        pytest.param("big.png", png(LIMIT + 1), "image/png", AUTH, 413, "too_large", id="oversize"),
+        pytest.param("fake.png", b"<html><script>alert(1)</script></html>", "image/png", AUTH, 415, "type_mismatch", id="html-as-png"),
+        pytest.param("fake.png", jpeg(500), "image/png", AUTH, 415, "type_mismatch", id="jpeg-as-png"),
+        pytest.param("page.html", b"<html></html>", "text/html", AUTH, 415, "unsupported_type", id="type-not-allowed"),
+        pytest.param("..%2F..%2Fsecret.png", png(100), "image/png", AUTH, 400, "invalid_key", id="encoded-traversal"),
+        pytest.param("a/..%2fb.png", png(100), "image/png", AUTH, 400, "invalid_key", id="dot-dot-segment"),
+        pytest.param(".hidden.png", png(100), "image/png", AUTH, 400, "invalid_key", id="hidden-name"),
+        pytest.param("a//b.png", png(100), "image/png", AUTH, 400, "invalid_key", id="empty-segment"),
+        pytest.param("a%5Cb.png", png(100), "image/png", AUTH, 400, "invalid_key", id="backslash"),
+        pytest.param("ok.png", png(100), "image/png", {}, 401, "unauthorized", id="no-token"),
+        pytest.param("ok.png", png(100), "image/png", {"authorization": "Bearer wrong"}, 401, "unauthorized", id="wrong-token"),
+    ],
+)
+def test_rejected_uploads_leave_nothing_behind(
+    empty_storage: Instance, key: str, body: bytes, content_type: str, headers: dict, status: int, code: str
+) -> None:
+    assert_error(upload(empty_storage, key, body, content_type, headers), status, code)
+    assert empty_storage.r2_list(WORKER, "MEDIA") == []
+    assert rows(empty_storage) == []
+
+
+def test_delete_needs_the_token(storage: Instance) -> None:
+    upload(storage, "keep.png", png(64))
+    assert_error(storage.fetch(WORKER, "/api/media/objects/keep.png", "DELETE"), 401, "unauthorized")
+    assert storage.r2_list(WORKER, "MEDIA") == ["keep.png"] and len(rows(storage)) == 1
+
+
+def _signed_url(mf: Instance, key: str, content_type: str = "image/png", **extra: int) -> str:
+    reply = mf.fetch(
+        WORKER, "/api/media/signed-urls", "POST",
+        headers={**AUTH, "content-type": "application/json"},
+        body=json.dumps({"key": key, "contentType": content_type, **extra}).encode(),
+    )
+    assert reply.status == 201, reply.text
+    return reply.json()["url"]
+
+
+def _put_to(mf: Instance, url: str, body: bytes, content_type: str = "image/png") -> Reply:
+    parts = urlsplit(url)
+    return mf.fetch(WORKER, f"{parts.path}?{parts.query}", "PUT", headers={"content-type": content_type}, body=body)
+
+
+def test_a_signed_url_uploads_once_within_its_limits(storage: Instance) -> None:
+    url = _signed_url(storage, "uploads/fan.png", maxBytes=1000)
+    assert "signature=" in url and TOKEN not in url
+    assert_error(_put_to(storage, url, png(1001)), 413, "too_large")
+    assert storage.r2_list(WORKER, "MEDIA") == []
+
+    url = _signed_url(storage, "uploads/fan.png", maxBytes=1000)
+    assert_error(_put_to(storage, url.replace("max=1000", "max=999999"), png(500)), 401, "unauthorized")
+    assert_error(_put_to(storage, url.replace("uploads%2Ffan.png", "uploads/other.png").replace("/objects/uploads/fan.png", "/objects/uploads/other.png"), png(500)), 401, "unauthorized")
+    created = _put_to(storage, url, png(500))
+    assert created.status == 201, created.text
+    assert rows(storage)[0]["uploaded_by"] == "signed-url"
+    assert_error(_put_to(storage, url, png(500)), 401, "unauthorized")
+
+    other = _signed_url(storage, "uploads/doc.pdf", "application/pdf")
+    assert_error(_put_to(storage, other, png(500), "image/png"), 415, "type_mismatch")
+
+
+def test_an_expired_signed_url_is_refused(storage: Instance) -> None:
+    url = _signed_url(storage, "uploads/late.png", expiresIn=1)
+    time.sleep(2.1)
+    assert_error(_put_to(storage, url, png(100)), 401, "unauthorized")
+    assert storage.r2_list(WORKER, "MEDIA") == []
+
+
+def _json(mf: Instance, path: str, payload: dict) -> Reply:
+    return mf.fetch(WORKER, path, "POST", headers={**AUTH, "content-type": "application/json"}, body=json.dumps(payload).encode())
+
+
+def test_multipart_upload_of_a_large_file(storage: Instance) -> None:
+    first = b"\x00\x00\x00\x18ftypmp42" + os.urandom(5 * 1024 * 1024 - 12)
+    second = os.urandom(300 * 1024)
+    started = _json(storage, "/api/media/uploads", {"key": "video/highlights.mp4", "contentType": "video/mp4"})
+    assert started.status == 201, started.text
+    upload_id = started.json()["uploadId"]
+    base = f"/api/media/uploads/{upload_id}"
+    # Parts may arrive in any order; part 1 is checked when it arrives.
+    assert storage.fetch(WORKER, f"{base}/parts/2", "PUT", headers=AUTH, body=second).status == 200
+    assert storage.fetch(WORKER, f"{base}/parts/1", "PUT", headers=AUTH, body=first).status == 200
+    assert storage.r2_list(WORKER, "MEDIA") == []
+    done = storage.fetch(WORKER, f"{base}/complete", "POST", headers=AUTH)
+    assert done.status == 201, done.text
+    assert done.json()["size"] == len(first) + len(second)
+    assert storage.fetch(WORKER, "/api/media/objects/video/highlights.mp4").body == first + second
+    assert rows(storage)[0]["content_type"] == "video/mp4"
+    assert storage.kv_list(WORKER, "UPLOAD_SESSIONS") == []
+
+
+def test_multipart_refuses_a_disguised_first_part_and_an_oversize_total(storage: Instance) -> None:
+    upload_id = _json(storage, "/api/media/uploads", {"key": "video/fake.mp4", "contentType": "video/mp4"}).json()["uploadId"]
+    disguised = storage.fetch(WORKER, f"/api/media/uploads/{upload_id}/parts/1", "PUT", headers=AUTH, body=b"MZ\x90\x00" + os.urandom(5000))
+    assert_error(disguised, 415, "type_mismatch")
+    assert_error(storage.fetch(WORKER, f"/api/media/uploads/{upload_id}/complete", "POST", headers=AUTH), 404, "no_such_upload")
+
+    upload_id = _json(storage, "/api/media/uploads", {"key": "video/huge.mp4", "contentType": "video/mp4"}).json()["uploadId"]
+    part = b"\x00\x00\x00\x18ftypmp42" + os.urandom(5 * 1024 * 1024 - 12)
+    assert storage.fetch(WORKER, f"/api/media/uploads/{upload_id}/parts/1", "PUT", headers=AUTH, body=part).status == 200
+    too_much = storage.fetch(WORKER, f"/api/media/uploads/{upload_id}/parts/2", "PUT", headers=AUTH, body=os.urandom(LIMIT - len(part) + 1))
+    assert_error(too_much, 413, "too_large")
+    assert storage.fetch(WORKER, f"/api/media/uploads/{upload_id}", "DELETE", headers=AUTH).status == 204
+    assert storage.r2_list(WORKER, "MEDIA") == [] and rows(storage) == []
+    assert storage.kv_list(WORKER, "UPLOAD_SESSIONS") == []
+    assert_error(_json(storage, "/api/media/uploads", {"key": "../x.mp4", "contentType": "video/mp4"}), 400, "invalid_key")
+
+
+def test_writes_are_rate_limited_per_client_and_recover(start: Start) -> None:
+    mf = start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"RATE_LIMIT_REQUESTS": "3", "RATE_LIMIT_WINDOW_SECONDS": "2"})
+    client = {**AUTH, "cf-connecting-ip": "203.0.113.7"}
+    # Start at the beginning of a window so all four requests fall into the same one.
+    time.sleep(2 - time.time() % 2)
+    statuses = [upload(mf, f"r{i}.png", png(64), headers=client).status for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
+    limited = upload(mf, "r4.png", png(64), headers=client)
+    assert_error(limited, 429, "rate_limited")
+    retry_after = int(limited.headers["retry-after"])
+    assert 1 <= retry_after <= 2
+    assert upload(mf, "other.png", png(64), headers={**AUTH, "cf-connecting-ip": "198.51.100.1"}).status == 201
+    assert mf.fetch(WORKER, "/api/media/objects/r0.png").status == 200  # reads are not limited
+    time.sleep(retry_after)
+    assert upload(mf, "r5.png", png(64), headers=client).status == 201
+    assert sorted(mf.r2_list(WORKER, "MEDIA")) == ["other.png", "r0.png", "r1.png", "r2.png", "r5.png"]
+
+
+def test_unknown_routes_and_methods_answer_in_the_error_shape(storage: Instance) -> None:
+    assert_error(storage.fetch(WORKER, "/api/media/nothing-here"), 404, "not_found")
+    assert_error(storage.fetch(WORKER, "/api/media/signed-urls"), 405, "method_not_allowed")
+    broken = storage.fetch(WORKER, "/api/media/uploads", "POST", headers={**AUTH, "content-type": "application/json"}, body=b"{not json")
+    assert_error(broken, 400, "bad_request")

@@ -1,0 +1,289 @@
+"""Run the fleet's Workers locally in workerd (Miniflare), as the catalog declares them.
+
+The client of `workers/local/driver.mjs`: one Node process, started once, that creates
+Miniflare instances on request. An instance runs the very bundles the program deploys
+(`build/workers/<family>.js`) with the binding names of `stacks/catalog/workers.yaml`;
+databases, namespaces and buckets are keyed by their catalog names, so two Workers that
+bind the same database share it, as in the account. Every database bound gets its
+migrations applied the way `wrangler d1 migrations apply --local` does.
+
+Used by the tests (tests/workers/), `make dev` (tools/dev.py) and `make bench`.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterable, Mapping
+
+from stacks.catalog import Catalog, Worker
+from workers.bundle import OUT_DIR, build_bundles
+from workers.migrations import TRACKING_TABLE, load_migration_set
+
+DRIVER = "workers/local/driver.mjs"
+
+
+class DriverError(Exception):
+    """The driver could not do what was asked (its message names the reason)."""
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a migration file, split where SQLite's own tokenizer ends one.
+
+    `sqlite3.complete_statement` knows string literals, comments and trigger bodies, so a
+    semicolon inside them never splits a statement.
+    """
+    statements = []
+    pending = ""
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statement = "\n".join(
+                line for line in pending.splitlines() if not line.strip().startswith("--")
+            ).strip()
+            if statement != ";":
+                statements.append(statement)
+            pending = ""
+    leftover = pending[:-1]  # the loop appends one ";" more than the text has
+    if any(line.strip() and not line.strip().startswith("--") for line in leftover.splitlines()):
+        raise ValueError(f"an incomplete statement ends the file: {leftover.strip()[:80]!r}")
+    return statements
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
+
+
+def _service_closure(catalog: Catalog, names: Iterable[str]) -> list[Worker]:
+    """The named Workers and every Worker they reach through service bindings."""
+    wanted: list[str] = []
+    queue = list(names)
+    while queue:
+        name = queue.pop(0)
+        if name in wanted:
+            continue
+        wanted.append(name)
+        queue.extend(catalog.worker(name).services.values())
+    return [catalog.worker(name) for name in wanted]
+
+
+def miniflare_workers(
+    root: Path,
+    catalog: Catalog,
+    names: Iterable[str],
+    vars: Mapping[str, str],
+    secrets: Mapping[str, str],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Miniflare's `workers` option and the migrations to apply, derived from the catalog.
+
+    `vars` replaces catalog values of plain-text bindings by binding name (a stub's URL, a
+    small limit); `secrets` gives the values of secret bindings, which the catalog only
+    names. Both refuse names that no started Worker binds.
+    """
+    workers = _service_closure(catalog, names)
+    used_vars: set[str] = set()
+    configs = []
+    first_binding: dict[str, tuple[str, str]] = {}
+    for worker in workers:
+        config: dict[str, Any] = {
+            "name": worker.name,
+            "scriptPath": str(root / OUT_DIR / f"{worker.family}.js"),
+            "modulesRoot": str(root / OUT_DIR),
+            "compatibilityDate": worker.compatibility_date or catalog.defaults.compatibility_date,
+            "compatibilityFlags": list(worker.compatibility_flags or catalog.defaults.compatibility_flags),
+            "d1Databases": {},
+            "kvNamespaces": {},
+            "r2Buckets": {},
+            "serviceBindings": {},
+            "bindings": {},
+        }
+        for kind, _, binding, target in worker.bindings():
+            if kind == "d1":
+                config["d1Databases"][binding] = target
+                first_binding.setdefault(target, (worker.name, binding))
+            elif kind == "kv":
+                config["kvNamespaces"][binding] = target
+            elif kind == "r2":
+                config["r2Buckets"][binding] = target
+            elif kind == "service":
+                config["serviceBindings"][binding] = target
+            elif kind == "var":
+                config["bindings"][binding] = vars.get(binding, target)
+                used_vars.add(binding)
+            else:
+                if binding not in secrets:
+                    raise DriverError(f"{worker.name} binds secret {binding}: give it a value")
+                config["bindings"][binding] = secrets[binding]
+        configs.append(config)
+    unknown = set(vars) - used_vars
+    if unknown:
+        raise DriverError(f"no started Worker has a var named {', '.join(sorted(unknown))}")
+    databases = {db.name: db for db in catalog.databases}
+    migrations = []
+    for target, (worker_name, binding) in first_binding.items():
+        migration_set = load_migration_set(root, databases[target].migrations_dir)
+        migrations.append(
+            {
+                "worker": worker_name,
+                "binding": binding,
+                "table": TRACKING_TABLE,
+                "files": [{"name": m.name, "statements": split_statements(m.sql)} for m in migration_set.migrations],
+            }
+        )
+    return configs, migrations
+
+
+class Driver:
+    """One Node process running the driver; thread-safe, one request at a time."""
+
+    def __init__(self, root: Path, stderr: IO[bytes] | None = None) -> None:
+        self.root = root
+        node = Path(sys.executable).parent / "node"
+        self._process = subprocess.Popen(
+            [str(node) if node.exists() else "node", str(root / DRIVER)],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def call(self, op: str, **args: Any) -> Any:
+        with self._lock:
+            request_id = next(self._ids)
+            assert self._process.stdin and self._process.stdout
+            self._process.stdin.write(json.dumps({"id": request_id, "op": op, **args}).encode() + b"\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        if not line:
+            raise DriverError(f"the driver exited (code {self._process.poll()}) during {op}")
+        reply = json.loads(line)
+        if reply["id"] != request_id:
+            raise DriverError(f"reply {reply['id']} to request {request_id}")
+        if not reply["ok"]:
+            raise DriverError(reply["error"])
+        return reply["result"]
+
+    def start(
+        self,
+        catalog: Catalog,
+        names: Iterable[str],
+        vars: Mapping[str, str] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        persist: Path | None = None,
+        port: int | None = None,
+        migrate: bool = True,
+        triggers: bool = False,
+    ) -> Instance:
+        """A fresh Miniflare with the named Workers (and their service targets).
+
+        With `persist`, state survives the instance in that folder; `migrate=False` starts
+        on such a state without touching its databases first. `triggers` lets HTTP
+        requests to /cdn-cgi/handler/scheduled?cron=... run the crons (for make dev).
+        """
+        build_bundles(self.root, {family: spec.entry for family, spec in catalog.families.items()})
+        workers, migrations = miniflare_workers(self.root, catalog, names, vars or {}, secrets or {})
+        options: dict[str, Any] = {"workers": workers, "migrations": migrations if migrate else []}
+        if persist is not None:
+            options["persist"] = str(persist)
+        if port is not None:
+            options["port"] = port
+        if triggers:
+            options["triggers"] = True
+        started = self.call("start", **options)
+        return Instance(self, started["handle"], started["url"], [w["name"] for w in workers])
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait(timeout=30)
+
+
+@dataclass
+class Instance:
+    """One running Miniflare; `workers` are the names it runs, the first is the entry."""
+
+    driver: Driver
+    handle: int
+    url: str
+    workers: list[str] = field(default_factory=list)
+    closed: bool = False
+    # What `blocked()` answered when the instance closed.
+    blocked_at_close: list[str] = field(default_factory=list)
+
+    def fetch(
+        self,
+        worker: str,
+        path: str,
+        method: str = "GET",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        host: str = "https://blazesportsintel.com",
+    ) -> Reply:
+        reply = self.driver.call(
+            "fetch",
+            handle=self.handle,
+            worker=worker,
+            url=path if "://" in path else host + path,
+            method=method,
+            headers=dict(headers or {}),
+            body=base64.b64encode(body).decode() if body is not None else None,
+        )
+        headers_out: dict[str, str] = {}
+        for name, value in reply["headers"]:
+            headers_out[name] = f"{headers_out[name]}, {value}" if name in headers_out else value
+        return Reply(reply["status"], headers_out, base64.b64decode(reply["body"]))
+
+    def scheduled(self, worker: str, cron: str, at_ms: int) -> dict[str, Any]:
+        """Run `worker`'s scheduled handler for `cron` as if fired at `at_ms` (epoch ms)."""
+        return self.driver.call("scheduled", handle=self.handle, worker=worker, cron=cron, scheduledTime=at_ms)
+
+    def d1(self, worker: str, binding: str, sql: str, *params: Any) -> list[dict[str, Any]]:
+        return self.driver.call("d1", handle=self.handle, worker=worker, binding=binding, sql=sql, params=list(params))["results"]
+
+    def kv_get(self, worker: str, binding: str, key: str) -> str | None:
+        return self.driver.call("kv", handle=self.handle, worker=worker, binding=binding, action="get", key=key)["value"]
+
+    def kv_put(self, worker: str, binding: str, key: str, value: str, **options: Any) -> None:
+        self.driver.call("kv", handle=self.handle, worker=worker, binding=binding, action="put", key=key, value=value, options=options)
+
+    def kv_list(self, worker: str, binding: str, prefix: str = "") -> list[str]:
+        return self.driver.call("kv", handle=self.handle, worker=worker, binding=binding, action="list", key=prefix)
+
+    def r2_list(self, worker: str, binding: str, prefix: str = "") -> list[str]:
+        return self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="list", key=prefix)
+
+    def r2_get(self, worker: str, binding: str, key: str) -> bytes | None:
+        found = self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="get", key=key)
+        return None if found is None else base64.b64decode(found["body"])
+
+    def r2_put(self, worker: str, binding: str, key: str, body: bytes) -> None:
+        self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="put", key=key, body=base64.b64encode(body).decode())
+
+    def blocked(self) -> list[str]:
+        """URLs the Workers tried to fetch outside loopback (answered 502 by the driver)."""
+        return self.driver.call("blocked", handle=self.handle)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.blocked_at_close = self.blocked()
+            self.closed = True
+            self.driver.call("dispose", handle=self.handle)

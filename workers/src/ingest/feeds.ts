@@ -1,0 +1,21 @@
+// Every feed an ingestion Worker can run, by the catalog's PROVIDER and FEED vars.
+import type { Feed } from "./providers/common";
+import { nflverse, savant } from "./providers/csvstats";
+import { espn } from "./providers/espn";
+import { oddsApi } from "./providers/oddsapi";
+import { cfbd, kenpom } from "./providers/ratings";
+import { sportsdataio } from "./providers/sportsdataio";
+
+const FEEDS: Record<string, Record<string, Feed>> = {
+  sportsdataio,
+  espn,
+  "the-odds-api": oddsApi,
+  cfbd,
+  kenpom,
+  savant,
+  nflverse,
+};
+
+export function feedFor(provider: string, feed: string): Feed | null {
+  return FEEDS[provider]?.[feed] ?? null;
+}

@@ -1,0 +1,61 @@
+// What a provider adapter is: how to authenticate, which requests a feed makes, and how
+// each response becomes normalised rows. Payloads are validated with zod; any invalid
+// item rejects the whole payload, so a run writes all of a response or none of it.
+import type * as z from "zod/mini";
+import type { Batch } from "../tables";
+
+export type Auth =
+  | "none"
+  /** SportsDataIO's header. */
+  | "subscription-key"
+  | "bearer"
+  /** The Odds API takes its key as the apiKey query parameter. */
+  | "api-key-query";
+
+export interface FeedContext {
+  sport: string;
+  now: number;
+  /** The US Eastern date of the run. */
+  today: string;
+  season: number;
+}
+
+export interface FeedRequest {
+  /** Appended to UPSTREAM_URL: path and query, without the key. */
+  path: string;
+  /** JSON (the default), or CSV with a header row, which arrives as one object per row. */
+  format?: "json" | "csv";
+  parse: (payload: unknown, context: FeedContext) => Batch;
+}
+
+export interface Feed {
+  auth: Auth;
+  requests: (context: FeedContext) => FeedRequest[];
+  /** Live feeds also publish the sport's in-progress games to the TICKER namespace. */
+  ticker?: boolean;
+}
+
+export class PayloadError extends Error {
+  override name = "PayloadError";
+}
+
+export function validate<T>(schema: z.ZodMiniType<T>, payload: unknown): T {
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length ? issue.path.join(".") : "the payload";
+    throw new PayloadError(`invalid upstream payload at ${where}: ${issue?.message ?? "unexpected shape"}`);
+  }
+  return result.data;
+}
+
+/** Merges several requests' rows into one batch. */
+export function merge(batches: Batch[]): Batch {
+  const merged: Batch = {};
+  for (const batch of batches) {
+    for (const [table, rows] of Object.entries(batch) as [keyof Batch, Batch[keyof Batch]][]) {
+      merged[table] = [...(merged[table] ?? []), ...(rows ?? [])];
+    }
+  }
+  return merged;
+}

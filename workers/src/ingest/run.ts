@@ -1,0 +1,165 @@
+// One ingestion run: fetch every request of the feed (with the stored ETag, within the
+// timeout), archive the raw responses, validate and normalise them, write the whole
+// batch in one transaction, then invalidate exactly the cache tags of the rows that
+// changed. Anything failing before the write leaves the database untouched; every run,
+// good or bad, is one row in the LOG database's ingest_runs ledger.
+import { parse as parseCsvText } from "csv-parse/browser/esm/sync";
+import { CacheManager } from "../shared/cache";
+import { positiveInteger, text } from "../shared/config";
+import { easternDate, seasonOf } from "../shared/dates";
+import { DatabaseManager } from "../shared/db";
+import type { IngestEnv } from "./env";
+import { feedFor } from "./feeds";
+import { PayloadError, merge, type Feed, type FeedContext, type FeedRequest } from "./providers/common";
+import type { Batch } from "./tables";
+import { writeBatch } from "./write";
+
+class UpstreamError extends Error {
+  override name = "UpstreamError";
+  constructor(
+    message: string,
+    readonly status: number | null,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunResult {
+  status: "ok" | "unchanged" | "failed";
+  upstreamStatus: number | null;
+  rowsWritten: number;
+  error: string | null;
+}
+
+function headersFor(feed: Feed, key: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { accept: "application/json", "user-agent": "blaze-ingest" };
+  if (feed.auth === "none" || feed.auth === "api-key-query") return headers;
+  if (!key) throw new UpstreamError("the feed needs UPSTREAM_API_KEY and the Worker has none", null);
+  if (feed.auth === "subscription-key") headers["ocp-apim-subscription-key"] = key;
+  else headers["authorization"] = `Bearer ${key}`;
+  return headers;
+}
+
+function urlFor(env: IngestEnv, feed: Feed, request: FeedRequest): URL {
+  const url = new URL(text(env, "UPSTREAM_URL").replace(/\/$/, "") + request.path);
+  if (feed.auth === "api-key-query") {
+    if (!env.UPSTREAM_API_KEY) throw new UpstreamError("the feed needs UPSTREAM_API_KEY and the Worker has none", null);
+    url.searchParams.set("apiKey", env.UPSTREAM_API_KEY);
+  }
+  return url;
+}
+
+interface Fetched {
+  request: FeedRequest;
+  status: number;
+  body: string | null; // null: 304, unchanged since the stored ETag
+  etag: string | null;
+  etagKey: string;
+}
+
+async function fetchOne(env: IngestEnv, feed: Feed, request: FeedRequest, context: FeedContext): Promise<Fetched> {
+  const etagKey = `etag:${context.sport}:${text(env, "PROVIDER")}:${request.path}`;
+  const headers = headersFor(feed, env.UPSTREAM_API_KEY);
+  const stored = await env.ETAGS.get(etagKey);
+  if (stored) headers["if-none-match"] = stored;
+  let response: Response;
+  try {
+    response = await fetch(urlFor(env, feed, request), { headers, signal: AbortSignal.timeout(positiveInteger(env, "UPSTREAM_TIMEOUT_MS")) });
+  } catch (err) {
+    // Never the URL: it may carry the API key.
+    const name = err instanceof Error ? err.name : "Error";
+    throw new UpstreamError(name === "TimeoutError" ? "the upstream did not answer in time" : `the upstream could not be reached (${name})`, null);
+  }
+  if (response.status === 304) {
+    await response.body?.cancel();
+    return { request, status: 304, body: null, etag: stored, etagKey };
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new UpstreamError(`the upstream answered ${response.status}`, response.status);
+  }
+  let body: string;
+  try {
+    body = await response.text();
+  } catch (err) {
+    throw new UpstreamError(`the upstream's response broke off (${err instanceof Error ? err.name : "Error"})`, response.status);
+  }
+  return { request, status: response.status, body, etag: response.headers.get("etag"), etagKey };
+}
+
+function parseJson(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new PayloadError("the upstream's response is not JSON");
+  }
+}
+
+function parseCsv(body: string): Record<string, string>[] {
+  try {
+    return parseCsvText(body, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  } catch (err) {
+    throw new PayloadError(`the upstream's CSV is malformed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function parseAll(fetched: Fetched[], context: FeedContext): Batch {
+  return merge(
+    fetched
+      .filter((f) => f.body !== null)
+      .map((f) => {
+        return f.request.parse(f.request.format === "csv" ? parseCsv(f.body!) : parseJson(f.body!), context);
+      }),
+  );
+}
+
+async function publishTicker(env: IngestEnv, sport: string, batch: Batch, now: number): Promise<void> {
+  if (!env.TICKER) return;
+  const live = (batch.games ?? []).filter((g) => g["status"] === "in_progress");
+  await env.TICKER.put(`ticker:${sport}`, JSON.stringify({ sport, updatedAt: new Date(now).toISOString(), games: live }));
+}
+
+export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionContext): Promise<RunResult> {
+  const sport = text(env, "SPORT");
+  const feedName = text(env, "FEED");
+  const provider = text(env, "PROVIDER");
+  const today = easternDate(now);
+  const context: FeedContext = { sport, now, today, season: seasonOf(today) };
+  let result: RunResult;
+  try {
+    const feed = feedFor(provider, feedName);
+    if (!feed) throw new UpstreamError(`no adapter for feed ${feedName} of provider ${provider}`, null);
+    const fetched = await Promise.all(feed.requests(context).map((request) => fetchOne(env, feed, request, context)));
+    const stamp = new Date(now).toISOString();
+    await Promise.all(
+      fetched
+        .filter((f) => f.body !== null)
+        .map((f, i) => {
+          const [extension, contentType] = f.request.format === "csv" ? ["csv", "text/csv"] : ["json", "application/json"];
+          return env.ARCHIVE.put(`raw/${sport}/${feedName}/${stamp}-${i}.${extension}`, f.body!, { httpMetadata: { contentType } });
+        }),
+    );
+    const upstreamStatus = Math.max(...fetched.map((f) => f.status));
+    if (fetched.every((f) => f.body === null)) {
+      result = { status: "unchanged", upstreamStatus, rowsWritten: 0, error: null };
+    } else {
+      const batch = parseAll(fetched, context);
+      const written = await writeBatch(env.DB, batch, sport, stamp);
+      await new CacheManager(env.CACHE, ctx).invalidateTags(written.tags);
+      if (feed.ticker) await publishTicker(env, sport, batch, now);
+      await Promise.all(fetched.filter((f) => f.etag && f.body !== null).map((f) => env.ETAGS.put(f.etagKey, f.etag!)));
+      await env.CURSORS.put(`cursor:${sport}:${provider}:${feedName}`, JSON.stringify({ lastSuccessAt: stamp, rowsWritten: written.changedRows }));
+      result = { status: "ok", upstreamStatus, rowsWritten: written.changedRows, error: null };
+    }
+  } catch (err) {
+    const known = err instanceof UpstreamError || err instanceof PayloadError;
+    const message = known ? err.message : `unexpected ${err instanceof Error ? err.name : "error"}: ${err instanceof Error ? err.message : String(err)}`;
+    result = { status: "failed", upstreamStatus: err instanceof UpstreamError ? err.status : null, rowsWritten: 0, error: message };
+  }
+  await new DatabaseManager(env.LOG).write({
+    sql: `INSERT INTO ingest_runs (sport, feed, started_at, finished_at, status, upstream_status, rows_written, error)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    params: [sport, feedName, now, Date.now(), result.status, result.upstreamStatus, result.rowsWritten, result.error],
+  });
+  return result;
+}

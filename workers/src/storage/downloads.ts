@@ -1,0 +1,115 @@
+// Downloads with R2's own conditional and range handling: the request's headers go to
+// R2 as `onlyIf` (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) and
+// `range`, so ETags, 304/412 and partial content follow R2's semantics exactly.
+import { HttpError, error, json, notFound } from "../shared/respond";
+import type { StorageEnv } from "./env";
+import { describe, forgetObject, listObjects } from "./metadata";
+import { safePrefix } from "./keys";
+
+const CACHE_CONTROL = "public, max-age=3600";
+
+function objectHeaders(object: R2Object): Headers {
+  const headers = new Headers();
+  object.writeHttpMetadata(headers);
+  headers.set("etag", object.httpEtag);
+  headers.set("last-modified", object.uploaded.toUTCString());
+  headers.set("accept-ranges", "bytes");
+  headers.set("cache-control", CACHE_CONTROL);
+  return headers;
+}
+
+type ByteRange = { offset: number; length?: number } | { suffix: number };
+
+/**
+ * One byte range of a Range header ("bytes=a-b", "bytes=a-", "bytes=-n"); anything else
+ * (several ranges, other units) is ignored and the whole object served, as RFC 9110 allows.
+ */
+function parseRange(header: string | null): ByteRange | null {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header?.trim() ?? "");
+  if (!match) return null;
+  const [, first = "", last = ""] = match;
+  if (first === "" && last === "") return null;
+  if (first === "") return { suffix: Number(last) };
+  const offset = Number(first);
+  if (last === "") return { offset };
+  if (Number(last) < offset) return null;
+  return { offset, length: Number(last) - offset + 1 };
+}
+
+function rangeStart(range: ByteRange, size: number): number {
+  return "suffix" in range ? Math.max(0, size - range.suffix) : range.offset;
+}
+
+function unsatisfiable(size: number): HttpError {
+  return new HttpError(416, "range_not_satisfiable", "the range is outside the object", { "content-range": `bytes */${size}` });
+}
+
+function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
+  return "body" in object;
+}
+
+export async function getObject(request: Request, env: StorageEnv, key: string): Promise<Response> {
+  if (request.method === "HEAD") {
+    const head = await env.MEDIA.head(key);
+    if (head === null) throw notFound("no such object");
+    const headers = objectHeaders(head);
+    headers.set("content-length", String(head.size));
+    return new Response(null, { status: 200, headers });
+  }
+  const range = parseRange(request.headers.get("range"));
+  let object: R2Object | R2ObjectBody | null;
+  try {
+    object = await env.MEDIA.get(key, { onlyIf: request.headers, ...(range ? { range } : {}) });
+  } catch (err) {
+    // R2 throws on a range past the end; answer that as HTTP does.
+    const head = range ? await env.MEDIA.head(key) : null;
+    if (range && head && rangeStart(range, head.size) >= head.size) throw unsatisfiable(head.size);
+    throw err;
+  }
+  if (object === null) throw notFound("no such object");
+  const headers = objectHeaders(object);
+  if (!hasBody(object)) {
+    // A failed If-None-Match / If-Modified-Since means "you have it"; a failed
+    // If-Match / If-Unmodified-Since means "it changed".
+    const notModified = request.headers.has("if-none-match") || request.headers.has("if-modified-since");
+    if (notModified) return new Response(null, { status: 304, headers });
+    return error(412, "precondition_failed", "the object does not meet the request's conditions", headers);
+  }
+  if (range) {
+    const start = rangeStart(range, object.size);
+    if (start >= object.size) {
+      await object.body.cancel();
+      throw unsatisfiable(object.size);
+    }
+    const end = "length" in range && range.length !== undefined ? Math.min(object.size, start + range.length) : object.size;
+    headers.set("content-range", `bytes ${start}-${end - 1}/${object.size}`);
+    headers.set("content-length", String(end - start));
+    return new Response(object.body, { status: 206, headers });
+  }
+  headers.set("content-length", String(object.size));
+  return new Response(object.body, { status: 200, headers });
+}
+
+export async function deleteObject(env: StorageEnv, key: string): Promise<Response> {
+  const existed = (await env.MEDIA.head(key)) !== null;
+  await env.MEDIA.delete(key);
+  const recorded = await forgetObject(env.DB, key);
+  if (!existed && !recorded) throw notFound("no such object");
+  return new Response(null, { status: 204 });
+}
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+export async function listing(url: URL, env: StorageEnv): Promise<Response> {
+  const prefix = safePrefix(url.searchParams.get("prefix"));
+  const after = url.searchParams.get("cursor") ?? "";
+  const limit = Number(url.searchParams.get("limit") ?? DEFAULT_PAGE);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw new HttpError(400, "bad_request", `limit is 1 to ${MAX_PAGE}`);
+  }
+  const rows = await listObjects(env.DB, prefix, after, limit + 1);
+  const page = rows.slice(0, limit);
+  const next = rows.length > limit ? page[page.length - 1]?.key ?? null : null;
+  return json({ objects: page.map(describe), cursor: next });
+}
