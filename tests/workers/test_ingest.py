@@ -9,11 +9,12 @@ import pytest
 from stacks.catalog import Catalog
 from tests.workers.conftest import Start
 from tests.workers.stubs import Answer, LoopbackStub
-from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms
+from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms, stadium
 from workers.local import Instance
 
 LIVE = "blaze-mlb-ingest-live"
 SCHEDULE = "blaze-mlb-ingest-schedule"
+WEATHER = "blaze-mlb-ingest-weather"
 
 
 @pytest.fixture
@@ -125,14 +126,18 @@ def test_a_feed_of_several_requests_writes_all_of_them_or_none(start: Start, ups
     season = int(eastern_date(t0)[:4])
     upstream.answer(f"/v3/mlb/scores/json/Games/{season}", json_answer([game(1, f"{season}-04-01", "NYY", "BOS")]))
     upstream.answer(f"/v3/mlb/scores/json/Standings/{season}", json_answer({"error": "rate limited"}, status=429))
+    upstream.answer("/v3/mlb/scores/json/Stadiums", json_answer([stadium(3, "Yankee Stadium", 40.8296, -73.9262), stadium(4, "Unplaced Park", None, None)]))
     assert run(mf, SCHEDULE, t0, cron) == "exception"
     assert mf.d1(SCHEDULE, "DB", "SELECT COUNT(*) AS n FROM games") == [{"n": 0}]
+    assert mf.d1(SCHEDULE, "DB", "SELECT COUNT(*) AS n FROM venues") == [{"n": 0}]
 
     standing = {"Season": season, "Key": "NYY", "Conference": "AL", "Division": "East", "Wins": 10, "Losses": 5, "Percentage": 0.667, "GamesBehind": 0, "DivisionRank": 1}
     upstream.answer(f"/v3/mlb/scores/json/Standings/{season}", json_answer([standing]))
     assert run(mf, SCHEDULE, t0 + 3_600_000, cron) == "ok"
     assert mf.d1(SCHEDULE, "DB", "SELECT COUNT(*) AS n FROM games") == [{"n": 1}]
     assert mf.d1(SCHEDULE, "DB", "SELECT team, wins, losses, rank FROM standings") == [{"team": "NYY", "wins": 10, "losses": 5, "rank": 1}]
+    # Stadiums give the weather feed its coordinates; one without a position is left out.
+    assert mf.d1(SCHEDULE, "DB", "SELECT venue, latitude, longitude FROM venues") == [{"venue": "Yankee Stadium", "latitude": 40.8296, "longitude": -73.9262}]
 
 
 STATCAST_CSV = (
@@ -178,14 +183,18 @@ def test_nflverse_season_stats_arrive_from_its_release_csv(start: Start, upstrea
     assert json.loads(row["stats"]) == {"name": "Patrick Mahomes", "completions": 401, "passing_yards": 4183}
 
 
-# Feeds of the catalog that have no adapter yet (workers/README.md, "Ingestion"). Pinned
-# here so the documentation and the code cannot drift apart silently.
-WITHOUT_ADAPTER = {("espn", "rosters"), ("open-meteo", "weather"), ("ncaa", "rpi")}
+# Feeds of the catalog that have no adapter yet (workers/README.md, "Ingestion"): none.
+# Pinned here so the documentation and the code cannot drift apart silently.
+WITHOUT_ADAPTER: set[tuple[str, str]] = set()
 
 
 def test_every_catalog_feed_reaches_its_upstream_or_is_a_documented_gap(start: Start, stub: LoopbackStub, catalog: Catalog) -> None:
     ingest = [w for w in catalog.workers if w.family == "ingest"]
     mf = start([w.name for w in ingest], vars={"UPSTREAM_URL": stub.url}, secrets={"UPSTREAM_API_KEY": API_KEY})
+    # The weather feed asks only about upcoming games at venues it can place.
+    today = eastern_date(now_ms())
+    mf.d1(WEATHER, "DB", "INSERT INTO venues (venue, latitude, longitude, updated_at) VALUES ('Yankee Stadium', 40.83, -73.93, ?)", today)
+    mf.d1(WEATHER, "DB", "INSERT INTO games (game_id, season, game_date, start_time, status, home_team, away_team, venue, updated_at) VALUES ('1', ?, ?, ?, 'scheduled', 'NYY', 'BOS', 'Yankee Stadium', ?)", int(today[:4]), today, f"{today}T23:05:00Z", today)
     for worker in ingest:
         assert mf.scheduled(worker.name, worker.crons[0], now_ms())["outcome"] == "exception", worker.name
     runs = mf.d1(ingest[0].name, "LOG", "SELECT sport, feed, error FROM ingest_runs ORDER BY id")

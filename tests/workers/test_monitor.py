@@ -103,9 +103,9 @@ def test_a_run_records_every_bound_database(start: Start, hook: LoopbackStub, ca
         assert row["growth_mb_per_day"] is None, database  # no history yet
     games = json.loads(recorded["DB_MLB_GAMES"]["table_rows"])
     migrations = load_migration_set(ROOT, catalog.databases[0].migrations_dir)
-    assert games == {"d1_migrations": len(migrations.migrations), "game_weather": 0, "games": 3, "standings": 0, "team_ratings": 0}
+    assert games == {"d1_migrations": len(migrations.migrations), "game_weather": 0, "games": 3, "standings": 0, "team_ratings": 0, "venues": 0}
     assert recorded["DB_MLB_GAMES"]["row_count"] == 3 + len(migrations.migrations)
-    assert recorded["DB_MLB_GAMES"]["table_count"] == 5
+    assert recorded["DB_MLB_GAMES"]["table_count"] == 6
 
     latest = mf.fetch(WORKER, "/api/monitor/metrics/latest").json()
     assert sorted(d["database"] for d in latest["databases"]) == monitored(catalog)

@@ -42,6 +42,11 @@ def game(game_id: int, day: str, home: str, away: str, status: str = "Scheduled"
     }
 
 
+def stadium(stadium_id: int, name: str, lat: float | None, long: float | None) -> dict:
+    """One stadium as SportsDataIO's Stadiums endpoint sends it."""
+    return {"StadiumID": stadium_id, "Active": True, "Name": name, "City": "City", "State": "NY", "Country": "USA", "Capacity": 46537, "GeoLat": lat, "GeoLong": long}
+
+
 def json_answer(payload: object, status: int = 200, etag: str | None = None, delay_s: float = 0.0) -> Answer:
     headers = {"content-type": "application/json"}
     if etag:

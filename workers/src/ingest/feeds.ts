@@ -2,7 +2,9 @@
 import type { Feed } from "./providers/common";
 import { nflverse, savant } from "./providers/csvstats";
 import { espn } from "./providers/espn";
+import { ncaa } from "./providers/ncaa";
 import { oddsApi } from "./providers/oddsapi";
+import { openMeteo } from "./providers/openmeteo";
 import { cfbd, kenpom } from "./providers/ratings";
 import { sportsdataio } from "./providers/sportsdataio";
 
@@ -14,6 +16,8 @@ const FEEDS: Record<string, Record<string, Feed>> = {
   kenpom,
   savant,
   nflverse,
+  "open-meteo": openMeteo,
+  ncaa,
 };
 
 export function feedFor(provider: string, feed: string): Feed | null {

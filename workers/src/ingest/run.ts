@@ -2,7 +2,9 @@
 // timeout), archive the raw responses, validate and normalise them, write the whole
 // batch in one transaction, then invalidate exactly the cache tags of the rows that
 // changed. Anything failing before the write leaves the database untouched; every run,
-// good or bad, is one row in the LOG database's ingest_runs ledger.
+// good or bad, is one row in the LOG database's ingest_runs ledger. A feed that covers its
+// upstream over several runs keeps its position in the cursor, which only a run that
+// did not fail moves on.
 import { parse as parseCsvText } from "csv-parse/browser/esm/sync";
 import { CacheManager } from "../shared/cache";
 import { positiveInteger, text } from "../shared/config";
@@ -10,6 +12,7 @@ import { easternDate, seasonOf } from "../shared/dates";
 import { DatabaseManager } from "../shared/db";
 import type { IngestEnv } from "./env";
 import { feedFor } from "./feeds";
+import { htmlTables } from "./html";
 import { PayloadError, merge, type Feed, type FeedContext, type FeedRequest } from "./providers/common";
 import type { Batch } from "./tables";
 import { writeBatch } from "./write";
@@ -103,14 +106,35 @@ function parseCsv(body: string): Record<string, string>[] {
   }
 }
 
-function parseAll(fetched: Fetched[], context: FeedContext): Batch {
-  return merge(
-    fetched
-      .filter((f) => f.body !== null)
-      .map((f) => {
-        return f.request.parse(f.request.format === "csv" ? parseCsv(f.body!) : parseJson(f.body!), context);
-      }),
-  );
+async function parsePayload(request: FeedRequest, body: string): Promise<unknown> {
+  if (request.format === "csv") return parseCsv(body);
+  if (request.format === "html") return htmlTables(body);
+  return parseJson(body);
+}
+
+async function parseAll(fetched: Fetched[], context: FeedContext): Promise<Batch> {
+  const batches: Batch[] = [];
+  for (const f of fetched) {
+    if (f.body !== null) batches.push(f.request.parse(await parsePayload(f.request, f.body), context));
+  }
+  return merge(batches);
+}
+
+const ARCHIVE_FORMATS = {
+  json: { extension: "json", contentType: "application/json" },
+  csv: { extension: "csv", contentType: "text/csv" },
+  html: { extension: "html", contentType: "text/html" },
+} as const;
+
+interface Cursor {
+  lastSuccessAt: string;
+  rowsWritten: number;
+  position: string | null;
+}
+
+async function storedPosition(cursors: KVNamespace, key: string): Promise<string | null> {
+  const stored = await cursors.get<Partial<Cursor>>(key, "json");
+  return typeof stored?.position === "string" ? stored.position : null;
 }
 
 async function publishTicker(env: IngestEnv, sport: string, batch: Batch, now: number): Promise<void> {
@@ -124,33 +148,47 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
   const feedName = text(env, "FEED");
   const provider = text(env, "PROVIDER");
   const today = easternDate(now);
-  const context: FeedContext = { sport, now, today, season: seasonOf(today) };
+  const cursorKey = `cursor:${sport}:${provider}:${feedName}`;
   let result: RunResult;
   try {
     const feed = feedFor(provider, feedName);
     if (!feed) throw new UpstreamError(`no adapter for feed ${feedName} of provider ${provider}`, null);
-    const fetched = await Promise.all(feed.requests(context).map((request) => fetchOne(env, feed, request, context)));
+    const context: FeedContext = {
+      sport,
+      now,
+      today,
+      season: seasonOf(today),
+      db: new DatabaseManager(env.DB),
+      position: await storedPosition(env.CURSORS, cursorKey),
+    };
+    const requests = await feed.requests(context);
+    const fetched = await Promise.all(requests.map((request) => fetchOne(env, feed, request, context)));
     const stamp = new Date(now).toISOString();
     await Promise.all(
       fetched
         .filter((f) => f.body !== null)
         .map((f, i) => {
-          const [extension, contentType] = f.request.format === "csv" ? ["csv", "text/csv"] : ["json", "application/json"];
+          const { extension, contentType } = ARCHIVE_FORMATS[f.request.format ?? "json"];
           return env.ARCHIVE.put(`raw/${sport}/${feedName}/${stamp}-${i}.${extension}`, f.body!, { httpMetadata: { contentType } });
         }),
     );
-    const upstreamStatus = Math.max(...fetched.map((f) => f.status));
-    if (fetched.every((f) => f.body === null)) {
-      result = { status: "unchanged", upstreamStatus, rowsWritten: 0, error: null };
-    } else {
-      const batch = parseAll(fetched, context);
+    // A feed with nothing to ask this time (no upcoming games) made no request at all.
+    const upstreamStatus = fetched.length > 0 ? Math.max(...fetched.map((f) => f.status)) : null;
+    const changed = fetched.some((f) => f.body !== null);
+    let rowsWritten = 0;
+    if (changed) {
+      const batch = await parseAll(fetched, context);
       const written = await writeBatch(env.DB, batch, sport, stamp);
       await new CacheManager(env.CACHE, ctx).invalidateTags(written.tags);
       if (feed.ticker) await publishTicker(env, sport, batch, now);
       await Promise.all(fetched.filter((f) => f.etag && f.body !== null).map((f) => env.ETAGS.put(f.etagKey, f.etag!)));
-      await env.CURSORS.put(`cursor:${sport}:${provider}:${feedName}`, JSON.stringify({ lastSuccessAt: stamp, rowsWritten: written.changedRows }));
-      result = { status: "ok", upstreamStatus, rowsWritten: written.changedRows, error: null };
+      rowsWritten = written.changedRows;
     }
+    // An unchanged run moves the position on too: else a stretch of 304s would hold it forever.
+    const position = requests.filter((r) => r.position !== undefined).at(-1)?.position ?? null;
+    const cursor: Cursor = { lastSuccessAt: stamp, rowsWritten, position };
+    await env.CURSORS.put(cursorKey, JSON.stringify(cursor));
+    result = { status: changed ? "ok" : "unchanged", upstreamStatus, rowsWritten, error: null };
   } catch (err) {
     const known = err instanceof UpstreamError || err instanceof PayloadError;
     const message = known ? err.message : `unexpected ${err instanceof Error ? err.name : "error"}: ${err instanceof Error ? err.message : String(err)}`;

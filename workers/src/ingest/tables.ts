@@ -2,7 +2,18 @@
 import type { Row, SqlValue } from "../shared/db";
 import { tag } from "../shared/tags";
 
-export type TableName = "games" | "standings" | "team_ratings" | "game_weather" | "players" | "player_stats" | "injuries" | "odds_events" | "odds_lines";
+export type TableName =
+  | "games"
+  | "standings"
+  | "team_ratings"
+  | "game_weather"
+  | "venues"
+  | "players"
+  | "player_stats"
+  | "injuries"
+  | "provider_teams"
+  | "odds_events"
+  | "odds_lines";
 
 /** Normalised rows per table, everything one run writes (without updated_at). */
 export type Batch = Partial<Record<TableName, Row[]>>;
@@ -42,6 +53,12 @@ export const TABLES: Record<TableName, TableSpec> = {
     key: ["game_id"],
     tags: (r, s) => [tag.game(s, text(r["game_id"]))],
   },
+  // Read by ingestion only (the weather feed), never cached: no tag.
+  venues: {
+    columns: ["venue", "latitude", "longitude"],
+    key: ["venue"],
+    tags: () => [],
+  },
   players: {
     columns: ["player_id", "team", "name", "position", "jersey", "status", "birth_date"],
     key: ["player_id"],
@@ -56,6 +73,12 @@ export const TABLES: Record<TableName, TableSpec> = {
     columns: ["player_id", "team", "status", "body_part", "reported_at"],
     key: ["player_id"],
     tags: (r, s) => [tag.player(s, text(r["player_id"])), tag.roster(s, text(r["team"]))],
+  },
+  // Read by ingestion only (the roster feed), never cached: no tag.
+  provider_teams: {
+    columns: ["provider", "provider_team_id", "team", "name"],
+    key: ["provider", "provider_team_id"],
+    tags: () => [],
   },
   odds_events: {
     columns: ["event_id", "sport", "commence_time", "home_team", "away_team"],

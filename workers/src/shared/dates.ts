@@ -29,3 +29,32 @@ export function daysBetween(from: string, to: string): number {
 export function seasonOf(date: string): number {
   return Number(date.slice(0, 4));
 }
+
+const EASTERN_PARTS = new Intl.DateTimeFormat("en-US", {
+  timeZone: "America/New_York",
+  hourCycle: "h23",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+});
+
+/** How far US Eastern wall-clock time is ahead of UTC at `ms` (negative: behind). */
+function easternOffsetMs(ms: number): number {
+  const part = Object.fromEntries(EASTERN_PARTS.formatToParts(new Date(ms)).map((p) => [p.type, Number(p.value)]));
+  const wall = Date.UTC(part["year"]!, part["month"]! - 1, part["day"]!, part["hour"]!, part["minute"]!, part["second"]!);
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * The instant of a start time: as written when it names its offset ("...Z", "...-04:00"),
+ * else read as US Eastern wall-clock time, the convention of the providers that omit it.
+ */
+export function instantOf(dateTime: string): number {
+  if (/(Z|[+-]\d{2}:?\d{2})$/i.test(dateTime)) return Date.parse(dateTime);
+  const asUtc = Date.parse(`${dateTime}Z`);
+  // The offset at the guessed instant, which is right except within a DST change's hour.
+  return asUtc - easternOffsetMs(asUtc - easternOffsetMs(asUtc));
+}

@@ -2,6 +2,7 @@
 // each response becomes normalised rows. Payloads are validated with zod; any invalid
 // item rejects the whole payload, so a run writes all of a response or none of it.
 import type * as z from "zod/mini";
+import type { DatabaseManager } from "../../shared/db";
 import type { Batch } from "../tables";
 
 export type Auth =
@@ -18,19 +19,31 @@ export interface FeedContext {
   /** The US Eastern date of the run. */
   today: string;
   season: number;
+  /** The Worker's database, for feeds whose requests depend on what it holds. */
+  db: DatabaseManager;
+  /** Where the previous successful run stopped, for feeds that cover their upstream over several runs. */
+  position: string | null;
 }
 
 export interface FeedRequest {
   /** Appended to UPSTREAM_URL: path and query, without the key. */
   path: string;
-  /** JSON (the default), or CSV with a header row, which arrives as one object per row. */
-  format?: "json" | "csv";
+  /**
+   * JSON (the default); CSV with a header row, which arrives as one object per row; or
+   * HTML, which arrives as its tables (`HtmlTable[]`).
+   */
+  format?: "json" | "csv" | "html";
   parse: (payload: unknown, context: FeedContext) => Batch;
+  /** The feed's position once this request is written: the next run continues after it. */
+  position?: string;
 }
+
+/** One table of an HTML page: a row per body row, keyed by the header cells' text. */
+export type HtmlTable = Record<string, string>[];
 
 export interface Feed {
   auth: Auth;
-  requests: (context: FeedContext) => FeedRequest[];
+  requests: (context: FeedContext) => FeedRequest[] | Promise<FeedRequest[]>;
   /** Live feeds also publish the sport's in-progress games to the TICKER namespace. */
   ticker?: boolean;
 }

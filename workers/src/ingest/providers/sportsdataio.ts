@@ -1,6 +1,6 @@
-// SportsDataIO (api.sportsdata.io/v3/<league>): games, standings, players, injuries and
-// season statistics, authenticated with the Ocp-Apim-Subscription-Key header. Only the
-// fields the tables need are read; anything else in the payload is ignored.
+// SportsDataIO (api.sportsdata.io/v3/<league>): games, standings, stadiums, players,
+// injuries and season statistics, authenticated with the Ocp-Apim-Subscription-Key
+// header. Only the fields the tables need are read; anything else in the payload is ignored.
 import * as z from "zod/mini";
 import { easternDate } from "../../shared/dates";
 import type { Row } from "../../shared/db";
@@ -93,6 +93,13 @@ const Injury = z.object({
 
 const SeasonStats = z.looseObject({ PlayerID: z.int(), Season: z.int() });
 
+const Stadium = z.object({
+  StadiumID: z.int(),
+  Name: z.optional(z.nullable(z.string())),
+  GeoLat: z.optional(z.nullable(z.number().check(z.gte(-90), z.lte(90)))),
+  GeoLong: z.optional(z.nullable(z.number().check(z.gte(-180), z.lte(180)))),
+});
+
 /** "2025-APR-01", the date format of SportsDataIO's GamesByDate. */
 function upstreamDate(context: FeedContext): string {
   const [year, month, day] = easternDate(context.now).split("-");
@@ -127,6 +134,16 @@ export const sportsdataio: Record<string, Feed> = {
             games_back: s.GamesBehind ?? null,
             rank: s.DivisionRank ?? null,
           })),
+        }),
+      },
+      {
+        // The coordinates the weather feed needs, by the stadium names games carry;
+        // stadiums without a name or a position have nothing to offer it.
+        path: "/scores/json/Stadiums",
+        parse: (payload) => ({
+          venues: validate(z.array(Stadium), payload).flatMap((s) =>
+            s.Name && s.GeoLat != null && s.GeoLong != null ? [{ venue: s.Name, latitude: s.GeoLat, longitude: s.GeoLong }] : [],
+          ),
         }),
       },
     ],
