@@ -161,7 +161,7 @@ CASES: list[tuple[str, str, Callable[[Any], None], tuple[str, str, str, str]]] =
         "disabled cron of an unknown worker",
         "Pulumi.staging.yaml",
         lambda d: config(d, "disabledCrons").append("blaze-nope"),
-        ("Pulumi.staging.yaml", "blaze-infra:disabledCrons", "7", "not a Worker with crons"),
+        ("Pulumi.staging.yaml", "blaze-infra:disabledCrons", "8", "not a Worker with crons"),
     ),
     (
         "alert routed to an unknown destination",
