@@ -28,7 +28,7 @@ from pulumi.runtime import rpc
 from stacks import PROJECT_ROOT, secret_users
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
-from stacks.settings import NAMESPACE, read_settings
+from stacks.settings import NAMESPACE, Settings, read_settings
 from stacks.yamlfile import load_yaml
 
 PROJECT = "blaze-infra"
@@ -194,26 +194,33 @@ def read_stack_config(path: Path, display: str) -> StackConfig:
     return StackConfig(values=values, secret_keys=sorted(secrets))
 
 
-def _missing_secrets(config: StackConfig, stack: str, root: Path) -> list[str]:
-    """Secrets the program will require that the stack file does not hold (yet)."""
+def _settings(config: StackConfig, stack: str) -> Settings | None:
+    """The stack's settings as the program will read them, or None when they are invalid
+    (the program run then reports the error itself, with the same message)."""
     pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
     try:
-        settings = read_settings(pulumi.Config(NAMESPACE), f"Pulumi.{stack}.yaml")
+        return read_settings(pulumi.Config(NAMESPACE), f"Pulumi.{stack}.yaml")
+    except InputError:
+        return None
+
+
+def _missing_secrets(config: StackConfig, stack: str, root: Path) -> list[str]:
+    """Secrets the program will require that the stack file does not hold (yet)."""
+    settings = _settings(config, stack)
+    if settings is None:
+        return []
+    try:
         catalog = load_catalog(root)
     except InputError:
-        return []  # the program run reports it, with the same message
+        return []  # the program run reports it
     needed = secret_users(catalog, settings)
     return sorted(f"{NAMESPACE}:{key}" for key in needed if f"{NAMESPACE}:{key}" not in config.values)
 
 
 def referenced_stacks(config: StackConfig, stack: str) -> list[str]:
     """The stacks of this project whose outputs the program of `stack` reads (prod: staging)."""
-    pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
-    try:
-        settings = read_settings(pulumi.Config(NAMESPACE), f"Pulumi.{stack}.yaml")
-    except InputError:
-        return []  # the program run reports it, with the same message
-    if settings.promotion is None:
+    settings = _settings(config, stack)
+    if settings is None or settings.promotion is None:
         return []
     return [settings.promotion.staging_stack.rsplit("/", 1)[-1]]
 
