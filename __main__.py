@@ -8,7 +8,7 @@ import pulumi
 
 from components.fleet import Fleet, FleetArgs
 from stacks import load_stack
-from stacks.promotion import PromotionGate, release_commit
+from delivery.promotion import PromotionGate, release_commit
 from workers.bundle import build_bundles
 from workers.migrations import load_d1_migrations
 

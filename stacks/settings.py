@@ -38,6 +38,16 @@ def _name_pattern(value: str) -> str:
     return value
 
 
+def _stack_name(value: str) -> str:
+    if "/" in value:
+        raise ValueError(
+            f"{value!r} names an organisation or project: give the stack's name only (e.g. 'staging'); "
+            "the reference takes the running stack's organisation and project, so it works on Pulumi Cloud "
+            "and on self-managed backends (whose only organisation is 'organization') alike"
+        )
+    return value
+
+
 Origin = Annotated[str, AfterValidator(_origin)]
 Hex32 = Annotated[str, Field(pattern=_HEX32)]
 Domain = Annotated[str, Field(pattern=_DOMAIN, max_length=253)]
@@ -99,9 +109,10 @@ class PromotionOverride(Camel):
 
 
 class Promotion(Camel):
-    """This stack deploys only the Worker bundles that `stagingStack` already runs."""
+    """This stack deploys only the Worker bundles that stack `stagingStack` of this project,
+    in this stack's organisation, already runs."""
 
-    staging_stack: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$")]
+    staging_stack: Annotated[str, AfterValidator(_stack_name), Field(pattern=r"^[A-Za-z0-9._/-]+$")]
     override: PromotionOverride | None = None
 
 

@@ -32,6 +32,9 @@ from stacks.settings import NAMESPACE, Settings, read_settings
 from stacks.yamlfile import load_yaml
 
 PROJECT = "blaze-infra"
+# The organisation the program runs in offline: the one self-managed backends have (the
+# real engine's local-backend runs here use it too); on Pulumi Cloud it is the real org.
+ORGANIZATION = "organization"
 REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
@@ -84,8 +87,9 @@ class FleetMocks(pulumi_mocks.Mocks):
     another stack of this project is answered with that stack's outputs, as given.
     """
 
-    def __init__(self, stack: str) -> None:
+    def __init__(self, stack: str, organization: str = ORGANIZATION) -> None:
         self.stack = stack
+        self.organization = organization
         self.stack_outputs: dict[str, Mapping[str, Any]] = {}  # referenced stack name -> its outputs
         self.inputs: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -112,10 +116,9 @@ class FleetMocks(pulumi_mocks.Mocks):
         return ident, outputs
 
     def _stack_reference(self, name: str) -> tuple[str, dict]:
-        parts = name.split("/")
-        stack = parts[-1]
-        if len(parts) == 3 and parts[1] != PROJECT:
-            raise PlanError(f"stack reference {name!r} is to another project; offline runs know only {PROJECT}")
+        organization, project, stack = (name.split("/") + ["", "", ""])[:3]
+        if (organization, project) != (self.organization, PROJECT):
+            raise PlanError(f"stack reference {name!r} is outside {self.organization}/{PROJECT}, the only one this run knows")
         if stack not in self.stack_outputs:
             raise PlanError(f"stack reference {name!r}: no outputs of stack {stack!r} were given to the offline run")
         return name, {"name": name, "outputs": dict(self.stack_outputs[stack]), "secretOutputNames": []}
@@ -132,6 +135,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.fleet_mocks = mocks
         self.registrations: dict[str, Registration] = {}
         self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the parent's whole chain of types, then this type.
+
+        The SDK's mock monitor keeps only the parent's last type; plans, diffs, drift
+        reports, policy findings and import files must name resources as the engine does.
+        A child of the stack itself has no parent type (the engine leaves the stack out).
+        """
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{type_}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)
@@ -222,7 +238,7 @@ def referenced_stacks(config: StackConfig, stack: str) -> list[str]:
     settings = _settings(config, stack)
     if settings is None or settings.promotion is None:
         return []
-    return [settings.promotion.staging_stack.rsplit("/", 1)[-1]]
+    return [settings.promotion.staging_stack]
 
 
 class _Collected(logging.Handler):
@@ -264,13 +280,14 @@ class OfflineRun:
         root: Path = PROJECT_ROOT,
         fill_missing_secrets: bool = True,
         stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        organization: str = ORGANIZATION,
     ) -> None:
         self.stack = stack
         self.config = config
         self.root = root
         self.fill_missing_secrets = fill_missing_secrets
         self.stack_outputs = stack_outputs
-        self.mocks = FleetMocks(stack)
+        self.mocks = FleetMocks(stack, organization)
         self.monitor = RecordingMonitor(self.mocks)
         self.warnings = _Collected()
 
@@ -296,7 +313,7 @@ class OfflineRun:
             logger.removeHandler(handler)  # a previous run's; each run keeps its own warnings
         logger.addHandler(self.warnings)
         pulumi.runtime.reset_options()
-        pulumi.runtime.set_mocks(self.mocks, project=PROJECT, stack=self.stack, preview=False, logger=logger, monitor=self.monitor)
+        pulumi.runtime.set_mocks(self.mocks, project=PROJECT, stack=self.stack, preview=False, logger=logger, monitor=self.monitor, organization=self.mocks.organization)
 
         placeholders = _missing_secrets(self.config, self.stack, self.root) if self.fill_missing_secrets else []
         values = dict(self.config.values) | {key: REDACTED for key in placeholders}

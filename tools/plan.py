@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from stacks import PROJECT_ROOT, InputError
     from tools.offline import PlanError, plan_document, read_stack_config, run_program, write_plan
-    from stacks.promotion import PromotionError
+    from delivery.promotion import PromotionError
     from workers.bundle import BundleError
 
     display = f"Pulumi.{args.stack}.yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stacks.promotion import COMMIT_VARIABLE, GATE_VARIABLE
+from delivery.promotion import COMMIT_VARIABLE, GATE_VARIABLE
 from tests.conftest import ProjectCopy
 
 MONITOR_SOURCE = "workers/src/monitor/index.ts"

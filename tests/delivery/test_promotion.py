@@ -11,14 +11,15 @@ import pytest
 import yaml
 
 from stacks.errors import InputError
-from stacks.promotion import PromotionError, gate_mode, judge, release_commit
+from delivery.promotion import PromotionError, gate_mode, judge, release_commit
 from stacks.settings import PromotionOverride
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.delivery.conftest import change_monitor_code
 from tools import plan as plan_cli
 from tools.offline import OfflineRun, PlanError, plan_document, run_program
 
-SOURCE = "blazesportsintel/blaze-infra/staging"
+SOURCE = "staging"  # the stack name in Pulumi.prod.yaml
+REFERENCE = "organization/blaze-infra/staging"  # what the program reads offline (a self-managed backend's org)
 A, B, C = "a" * 64, "b" * 64, "c" * 64
 
 
@@ -130,7 +131,7 @@ def test_prod_exports_the_staging_commit_it_promotes(project: ProjectCopy, monke
     assert outputs["commit"] == commit
     run = run_program("prod", project.config("prod"), root=project.root, stack_outputs={"staging": outputs})
     assert run.outputs["commit"] == commit
-    assert run.outputs["promotion"] == {"stagingStack": SOURCE, "stagingCommit": commit, "overridden": []}
+    assert run.outputs["promotion"] == {"stagingStack": REFERENCE, "stagingCommit": commit, "overridden": []}
     assert run.warnings == []
 
 
@@ -168,9 +169,20 @@ def test_a_bad_override_is_an_input_error_naming_the_field(project: ProjectCopy,
 
 
 def test_the_referenced_stack_is_the_one_prods_config_names(project: ProjectCopy) -> None:
-    edit_promotion(project, {"stagingStack": "blazesportsintel/blaze-infra/staging-eu"})
-    with pytest.raises(PlanError, match="'blazesportsintel/blaze-infra/staging-eu': no outputs of stack 'staging-eu'"):
+    edit_promotion(project, {"stagingStack": "staging-eu"})
+    with pytest.raises(PlanError, match="'organization/blaze-infra/staging-eu': no outputs of stack 'staging-eu'"):
         run_program("prod", project.config("prod"), root=project.root, stack_outputs={"staging": {}})
+
+
+@pytest.mark.parametrize("organization", ["organization", "blazesportsintel"])
+def test_the_reference_is_in_the_running_stacks_organisation(project: ProjectCopy, organization: str) -> None:
+    # Self-managed backends know only `organization`; Pulumi Cloud has the real org. One
+    # config must work on both, so the program takes the org from the running stack.
+    outputs = staging_outputs(project)
+    offline = OfflineRun("prod", project.config("prod"), project.root, stack_outputs={"staging": outputs}, organization=organization)
+    run = offline.execute()
+    assert run.outputs["promotion"]["stagingStack"] == f"{organization}/blaze-infra/staging"
+    assert offline.mocks.inputs[("pulumi:pulumi:StackReference", "staging")]["name"] == f"{organization}/blaze-infra/staging"
 
 
 def test_make_plan_prod_plans_staging_first_then_reads_its_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -178,7 +190,7 @@ def test_make_plan_prod_plans_staging_first_then_reads_its_file(tmp_path: Path, 
     assert "staging.json is missing: planning staging first" in capsys.readouterr().out
     staging = json.loads((tmp_path / "staging.json").read_text())
     prod = json.loads((tmp_path / "prod.json").read_text())
-    assert prod["outputs"]["promotion"]["stagingStack"] == SOURCE
+    assert prod["outputs"]["promotion"]["stagingStack"] == REFERENCE
 
     # A staging plan from other code: prod must now refuse exactly the Worker that differs.
     staging["outputs"]["workers"]["blaze-monitor"]["sha256"] = "0" * 64

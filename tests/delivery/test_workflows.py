@@ -192,7 +192,9 @@ def test_the_drift_webhook_keys_are_the_stacks_alert_webhook(stack: str) -> None
     assert env["ALERT_WEBHOOK_SECRET_KEY"] == f"blaze-infra:{hook['signingSecret']}"
 
 
-def test_stack_names_match_the_promotion_source() -> None:
+def test_the_promotion_source_is_the_staging_stack_the_workflows_deploy() -> None:
+    # The org and project come from the running stack (delivery/promotion.py), so prod
+    # deployed as blazesportsintel/prod reads blazesportsintel/blaze-infra/staging.
     source = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["blaze-infra:promotion"]["stagingStack"]
-    org, project, stack = source.split("/")
-    assert (org, project, stack) == (ORG, yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"], "staging")
+    deployed = [s["with"]["stack-name"] for _, s in steps(load("deploy.yml")) if s.get("with", {}).get("command") == "up"]
+    assert f"{ORG}/{source}" in deployed and f"{ORG}/prod" in deployed, deployed

@@ -2,7 +2,9 @@
 
 Staging exports, per Worker, the sha256 of the bundle it runs (`workers.<name>.sha256`)
 and the commit it was deployed from (`commit`). A stack whose config has
-`blaze-infra:promotion` reads those outputs through a `StackReference` and compares them
+`blaze-infra:promotion` reads those outputs through a `StackReference` to the stack named
+there, in the running stack's own organisation and project (so one config works on Pulumi
+Cloud and on self-managed backends, whose only organisation is `organization`), and compares them
 with the bundles it is about to deploy. Any Worker whose digest staging does not run
 stops the whole program with one error naming every such Worker and both digests; the
 fleet's root component depends on the verdict, so nothing of the fleet is registered.
@@ -67,6 +69,12 @@ def release_commit(environ: Mapping[str, str]) -> str:
     if not _COMMIT.match(value):
         raise InputError(ENVIRONMENT, COMMIT_VARIABLE, "-", f"{value!r} is not a full 40-character lowercase git commit hash")
     return value
+
+
+def staging_reference(stack_name: str) -> str:
+    """The fully qualified name of stack `stack_name` of this project, in this stack's
+    organisation: the real org on Pulumi Cloud, `organization` on self-managed backends."""
+    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack_name}"
 
 
 def gate_mode(environ: Mapping[str, str], dry_run: bool) -> GateMode:
@@ -136,7 +144,7 @@ class PromotionGate:
                 f"promotion override is set in {stack.file} ({NAMESPACE}:promotion.override): "
                 f"{', '.join(override.workers)} may deploy bundles staging does not run; reason: {override.reason}"
             )
-        source = promotion.staging_stack
+        source = staging_reference(promotion.staging_stack)
         candidates = {w.name: bundles[w.family].sha256 for w in stack.catalog.workers}
         self.staging = pulumi.StackReference("staging", stack_name=source)
 

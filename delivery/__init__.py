@@ -1,0 +1,1 @@
+"""Deploy-time logic: the promotion gate and the real engine's build."""
