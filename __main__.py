@@ -7,8 +7,8 @@ from pathlib import Path
 import pulumi
 
 from components.fleet import Fleet, FleetArgs
-from stacks import load_stack
 from delivery.promotion import PromotionGate, release_commit
+from stacks import load_stack
 from workers.bundle import build_bundles
 from workers.migrations import load_d1_migrations
 
@@ -29,7 +29,6 @@ fleet = Fleet(
         stack=stack,
         bundles=bundles,
         migrations=migrations,
-        cloudflare_api_token=pulumi.Config("cloudflare").get_secret("apiToken"),
     ),
     gate.options if gate else None,
 )

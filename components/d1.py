@@ -23,9 +23,6 @@ class DatabaseArgs:
     name: str
     protect: bool
     migrations: MigrationSet
-    # The Cloudflare API token wrangler uses; None leaves wrangler to read
-    # CLOUDFLARE_API_TOKEN from the environment, as the provider does.
-    api_token: Optional[pulumi.Output[str]]
 
 
 class Database(pulumi.ComponentResource):
@@ -47,14 +44,15 @@ class Database(pulumi.ComponentResource):
         self.name = self.database.name
         self.migrations_digest = args.migrations.digest
 
+        # No token here: the command provider runs wrangler with the deploying process's
+        # environment, so wrangler reads CLOUDFLARE_API_TOKEN exactly as the Cloudflare
+        # provider does, and the token never reaches the command's inputs or the state.
         environment: dict[str, pulumi.Input[str]] = {
             ENV_NAME: self.database.name,
             ENV_ID: self.database.uuid,
             ENV_DIR: args.migrations.directory,
             "CLOUDFLARE_ACCOUNT_ID": args.account_id,
         }
-        if args.api_token is not None:
-            environment["CLOUDFLARE_API_TOKEN"] = pulumi.Output.secret(args.api_token)
         # wrangler applies only the files its d1_migrations table lacks, so running the
         # command again is harmless; the trigger makes Pulumi run it exactly when this
         # database's migration files change (or the database itself is replaced).

@@ -24,8 +24,6 @@ class FleetArgs:
     stack: Stack
     bundles: Mapping[str, Bundle]  # family -> its built bundle
     migrations: Mapping[str, MigrationSet]  # database -> its migration set
-    # The Cloudflare provider's own token (config `cloudflare:apiToken`), for wrangler.
-    cloudflare_api_token: Optional[pulumi.Output[str]]
 
 
 class Fleet(pulumi.ComponentResource):
@@ -48,7 +46,6 @@ class Fleet(pulumi.ComponentResource):
                     name=settings.physical_name(db.name),
                     protect=protect,
                     migrations=args.migrations[db.name],
-                    api_token=args.cloudflare_api_token,
                 ),
                 child,
             )

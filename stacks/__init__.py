@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 import pulumi
+from pulumi.runtime import config as runtime_config
 
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from stacks.errors import InputError
@@ -123,10 +124,29 @@ def _read_secrets(cfg: pulumi.Config, settings: Settings, catalog: Catalog, file
     return {key: read_secret(cfg, key, file, users[key]) for key in sorted(users)}
 
 
+# The Cloudflare API token has one way in: CLOUDFLARE_API_TOKEN, which the provider and
+# wrangler both read. A token in the stack file would win over the variable, so a job
+# given a read-only token (drift checks, pull-request previews) would silently run with
+# the edit token stored there.
+TOKEN_VARIABLE = "CLOUDFLARE_API_TOKEN"
+PROVIDER_TOKEN_KEYS = ("cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey", "cloudflare:email")
+
+
+def _refuse_provider_credentials(file: str) -> None:
+    for key in PROVIDER_TOKEN_KEYS:
+        if key in runtime_config.CONFIG.get() or key in runtime_config.get_config_env():
+            raise InputError(
+                file, key, "-",
+                f"credentials are never stack config: export {TOKEN_VARIABLE} for the job instead "
+                f"(remove it with: pulumi config rm {key})",
+            )
+
+
 def load_stack(root: Path) -> Stack:
     """Load the catalog and the current stack's config, or raise one InputError."""
     name = pulumi.get_stack()
     file = f"Pulumi.{name}.yaml"
+    _refuse_provider_credentials(file)
     catalog = load_catalog(root)
     cfg = pulumi.Config(NAMESPACE)
     settings = read_settings(cfg, file)

@@ -181,6 +181,18 @@ CASES: list[tuple[str, str, Callable[[Any], None], tuple[str, str, str, str]]] =
         set_config("opsWebhookUrl", "https://hooks.example.com/T000/B000"),
         ("Pulumi.staging.yaml", "blaze-infra:opsWebhookUrl", "-", "stored in plain text"),
     ),
+    (
+        "provider token in the stack file",
+        "Pulumi.staging.yaml",
+        lambda d: d["config"].update({"cloudflare:apiToken": "x" * 40}),
+        ("Pulumi.staging.yaml", "cloudflare:apiToken", "-", "export CLOUDFLARE_API_TOKEN for the job instead"),
+    ),
+    (
+        "promotion source named with its organisation",
+        "Pulumi.prod.yaml",
+        lambda d: d["config"].update({"blaze-infra:promotion": {"stagingStack": "blazesportsintel/blaze-infra/staging"}}),
+        ("Pulumi.prod.yaml", "blaze-infra:promotion", "stagingStack", "give the stack's name only"),
+    ),
 ]
 
 
@@ -189,7 +201,8 @@ def test_broken_input_fails_with_one_clear_error_and_registers_nothing(
     project: ProjectCopy, file: str, edit: Callable[[Any], None], expected: tuple[str, str, str, str]
 ) -> None:
     project.edit_yaml(file, edit)
-    run = OfflineRun("staging", project.config("staging"), root=project.root)
+    stack = file.removeprefix("Pulumi.").removesuffix(".yaml") if file.startswith("Pulumi.") else "staging"
+    run = OfflineRun(stack, project.config(stack), root=project.root, stack_outputs={"staging": {}})
     with pytest.raises(InputError) as caught:
         run.execute()
     error = caught.value

@@ -8,8 +8,8 @@ import pytest
 
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
-from tests.conftest import ROOT, STACKS, Planned, ProjectCopy, stack_config
-from tools.offline import REDACTED, StackConfig, is_secret_wrapper, plan_document, run_program
+from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
+from tools.offline import plan_document, run_program
 from workers.migrations import LOCK_FILE, load_migration_set, lock_problems, update_lock
 
 CATALOG = load_catalog(ROOT)
@@ -73,25 +73,14 @@ def test_a_new_migration_changes_the_trigger_of_exactly_the_databases_that_use_i
     assert sorted(name for name in before if before[name] != after[name]) == expected
 
 
-def test_the_api_token_for_wrangler_stays_a_pulumi_secret() -> None:
-    token = "TOPSECRET-cloudflare-token-51c2"
-    base = stack_config("staging")
-    config = StackConfig(values=base.values | {"cloudflare:apiToken": token}, secret_keys=[*base.secret_keys, "cloudflare:apiToken"])
-    run = run_program("staging", config)
-    commands = [r for r in run.registrations if r.type == "command:local:Command"]
-    assert len(commands) == len(CATALOG.databases)
-    for command in commands:
-        environment = command.inputs["environment"]
-        assert is_secret_wrapper(environment), command.urn
-        assert environment["value"]["CLOUDFLARE_API_TOKEN"] == token, command.urn
-    document = plan_document(run)
-    assert token not in json.dumps(document)
-    assert all(c["inputs"]["environment"]["CLOUDFLARE_API_TOKEN"] == REDACTED for c in _commands(document).values())
-
-
-def test_without_a_configured_token_wrangler_reads_the_environment_like_the_provider(planned: dict[str, Planned]) -> None:
-    for name, command in _commands(planned["staging"].plan).items():
-        assert "CLOUDFLARE_API_TOKEN" not in command["inputs"]["environment"], name
+def test_wrangler_reads_the_token_from_the_environment_like_the_provider(planned: dict[str, Planned]) -> None:
+    # The command provider passes its own environment on; a token among the inputs would
+    # be stored in the state and could differ from the one the provider uses.
+    for stack in ("staging", "prod"):
+        commands = _commands(planned[stack].plan)
+        assert len(commands) == len(CATALOG.databases)
+        for name, command in commands.items():
+            assert not any("TOKEN" in key or "KEY" in key for key in command["inputs"]["environment"]), (stack, name)
 
 
 def test_the_repository_keeps_applied_migrations_unchanged() -> None:
