@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 
 import pytest
@@ -62,18 +61,10 @@ def test_only_the_entry_point_constructs_the_policy_pack() -> None:
     assert constructing == {"__main__.py"}
 
 
-def test_the_pack_project_file_runs_python_in_its_own_virtualenv() -> None:
+def test_the_pack_runs_in_the_projects_virtualenv() -> None:
+    # `pulumi preview --policy-pack policies` creates no virtualenv for a pack given by
+    # path; tests/engine checks with the SDK's own toolchain code that this one resolves.
     project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
-    assert project["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+    assert project["runtime"] == {"name": "python", "options": {"virtualenv": "../.venv"}}
     assert re.match(r"^\d+\.\d+\.\d+$", project["version"])
-
-
-def test_the_packs_requirements_are_pinned_to_what_the_tests_run() -> None:
-    lines = [
-        line for line in (PACK_DIR / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")
-    ]
-    assert lines[0] == "-r ../requirements.txt"
-    for line in lines[1:]:
-        name, _, version = line.partition("==")
-        assert version, f"{line!r} is not pinned with =="
-        assert importlib.metadata.version(name) == version, line
+    assert "pulumi_policy" in (PACK_DIR.parent / "requirements-dev.txt").read_text()
