@@ -37,13 +37,20 @@ class EngineError(RuntimeError):
 
 @dataclass(frozen=True)
 class Binary:
-    """One binary: the Go package it is built from and the module that pins it."""
+    """One binary: the Go package it is built from and the module that pins it.
+
+    With `inside`, the package is ours but must sit in that module's tree (it imports the
+    module's internal/ packages): the pinned module is copied from Go's module cache and
+    `engine/<module>/_upstream/` (which the go tool ignores) is added to the copy, which
+    is then built as the main module with its own go.mod and go.sum.
+    """
 
     name: str
     module: str  # folder under engine/
     package: str
     version_flag: str = ""  # `-X <symbol>=` takes the version of `versioned` from go.mod
     versioned: str = ""
+    inside: str = ""
 
     def ldflags(self, requirements: Mapping[str, str]) -> str:
         flags = ["-s", "-w"]
@@ -59,6 +66,7 @@ CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
 BINARIES = (
     Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
     Binary("venvcheck", "pulumi", "blaze-infra/engine/pulumi/venvcheck"),
+    Binary("schemacheck", "cloudflare", "./cmd/blaze-schemacheck", inside=CLOUDFLARE_TERRAFORM),
 )
 
 
@@ -104,18 +112,32 @@ def ensure(module: str, environ: Mapping[str, str] = os.environ, log=sys.stderr)
     try:
         (staging / "bin").mkdir()
         for binary in wanted:
+            where = _upstream_copy(module, binary.inside, pins[binary.inside], staging) if binary.inside else ENGINE / module
             print(f"engine: building {binary.name} ({binary.package}) in engine/{module}", file=log, flush=True)
             _go(
                 ["build", "-trimpath", "-ldflags", binary.ldflags(pins), "-o", str(staging / "bin" / binary.name), binary.package],
-                ENGINE / module,
+                where,
                 capture=False,
             )
         if target.parent.exists():
             shutil.rmtree(target.parent)
+        shutil.rmtree(staging / "src", ignore_errors=True)
         staging.rename(target.parent)  # whole or not at all: a broken build leaves no half cache
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _upstream_copy(module: str, path: str, version: str, staging: Path) -> Path:
+    """A writable copy of module `path`@`version` (checked against our go.sum) with our files added."""
+    downloaded = json.loads(_go(["mod", "download", "-json", f"{path}@{version}"], ENGINE / module))
+    source = staging / "src"
+    shutil.copytree(downloaded["Dir"], source)
+    for folder in [source, *source.rglob("*")]:
+        if folder.is_dir():
+            folder.chmod(0o755)
+    shutil.copytree(ENGINE / module / "_upstream", source, dirs_exist_ok=True)
+    return source
 
 
 def ensure_all(environ: Mapping[str, str] = os.environ, log=sys.stderr) -> dict[str, Path]:

@@ -27,7 +27,7 @@ def test_a_self_managed_backend_takes_only_the_organisation_named_organization(c
     assert sorted(s["name"] for s in cli.json("stack", "ls", "--json")) == ["prod", "staging"]
 
 
-def _import_outputs(cli: Cli, stack: str, outputs: dict, tmp_path: Path) -> None:
+def import_outputs(cli: Cli, stack: str, outputs: dict, tmp_path: Path) -> None:
     """Give a stack of the file backend exactly these outputs, as `pulumi stack import` takes them."""
     exported = cli.json("stack", "export", "-s", stack_name(stack))
     deployment = exported.setdefault("deployment", {})
@@ -48,7 +48,7 @@ def test_prods_gate_reads_staging_from_a_real_backend_under_the_name_the_program
     cli: Cli, planned: dict[str, Planned], tmp_path: Path
 ) -> None:
     staging = planned["staging"].plan["outputs"]
-    _import_outputs(cli, "staging", staging, tmp_path)
+    import_outputs(cli, "staging", staging, tmp_path)
     read_back = cli.json("stack", "output", "--json", "--show-secrets", "-s", stack_name("staging"))
     assert read_back == staging
     assert cli.run("stack", "output", "commit", "-s", stack_name("staging")).stdout.strip() == staging["commit"]

@@ -1,0 +1,149 @@
+"""Every Pulumi command the README, the runbook or a workflow tells a user to run.
+
+Each one is either run here, by the real CLI against a local file backend (the Pulumi
+Cloud names translated as the runbook says: `blazesportsintel/<stack>` becomes
+`organization/blaze-infra/<stack>`), or listed in NEEDS with the reason it cannot run here.
+A new kind of command in the docs fails the first test until it is one or the other.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, Planned
+from tests.engine.conftest import Cli, stack_name
+from tests.engine.test_backend import import_outputs
+
+DOCS = ("README.md", "docs/RUNBOOK.md", "policies/README.md", "workers/README.md")
+ENGINE_MISSING = (
+    "runs the program, so it needs the Python language host and the Cloudflare and command "
+    "providers, whose Go modules the proxy does not serve (README, The real engine)"
+)
+NEEDS = {
+    "preview": ENGINE_MISSING + "; with an account it also reads the live resources",
+    "up": ENGINE_MISSING + ", and a Cloudflare account to create anything",
+    "refresh": "reads every resource from the Cloudflare API: needs an account (and the providers)",
+    "import": "reads the resources to adopt from the Cloudflare API: needs an account (and the providers)",
+    "state delete": "edits a state that holds real resources: meaningful only after an import with an account",
+    "login": "Pulumi Cloud: needs a Pulumi access token (a self-managed backend is run here: login --local)",
+    "stack export --version": "Pulumi Cloud only: a self-managed backend exports no earlier deployments",
+}
+RUN_HERE = {"login --local", "stack init", "stack select", "stack output", "stack history", "config set", "config get"}
+PLACEHOLDERS = {"<key>": "opsWebhookUrl", "<stack>": "staging", "<N>": "1"}
+
+
+@dataclass(frozen=True)
+class Documented:
+    where: str
+    command: str
+    env: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def kind(self) -> str:
+        words = shlex.split(self.command)[1:]
+        if words[0] == "login":
+            return "login --local" if "--local" in words or any(w.startswith(("file://", "s3://")) for w in words) else "login"
+        if words[0] in ("stack", "config", "state"):
+            kind = " ".join(words[:2])
+            return f"{kind} --version" if kind == "stack export" and "--version" in words else kind
+        return words[0]
+
+
+def _command(line: str) -> str | None:
+    if substituted := re.search(r"\$\((pulumi [^)]*)\)", line):  # url=$(pulumi config get ...)
+        line = substituted.group(1)
+    line = re.sub(r"^(\w+=(\$\([^)]*\)|\S+)\s+)+", "", line.split(" #", 1)[0].strip())  # VAR=value prefixes
+    return line if line.startswith("pulumi ") and len(line.split()) > 1 else None
+
+
+def documented() -> list[Documented]:
+    found: list[Documented] = []
+    for doc in DOCS:
+        text = (ROOT / doc).read_text()
+        blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
+        spans = re.findall(r"`(pulumi [^`]+)`", text)
+        indented = [l[4:] for l in text.splitlines() if l.startswith("    pulumi ")]
+        for line in [l for b in blocks for l in b.splitlines()] + spans + indented:
+            if (command := _command(line)) is not None:
+                found.append(Documented(doc, command))
+    for path in sorted((ROOT / ".github" / "workflows").glob("*.yml")):
+        for name, job in (yaml.safe_load(path.read_text()).get("jobs") or {}).items():
+            env = {k: str(v).replace("${{ matrix.stack }}", "staging") for k, v in (job.get("env") or {}).items()}
+            for step in job.get("steps", []):
+                where = f".github/workflows/{path.name} ({name})"
+                if "pulumi/actions" in step.get("uses", "") and "command" in step.get("with", {}):
+                    inputs = step["with"]
+                    found.append(Documented(where, f"pulumi {inputs['command']} --stack {inputs['stack-name']}", env))
+                for line in step.get("run", "").splitlines():
+                    if (command := _command(line.rstrip("\\ "))) is not None:
+                        found.append(Documented(where, command, env))
+    return found
+
+
+def test_every_documented_pulumi_command_is_run_here_or_says_why_not() -> None:
+    commands = documented()
+    assert len(commands) > 30, "the docs' commands were not found"
+    unknown = sorted({f"{c.where}: {c.command}" for c in commands if c.kind not in RUN_HERE and c.kind not in NEEDS})
+    assert unknown == [], "neither run by a test nor listed in NEEDS with a reason"
+    assert {c.kind for c in commands} >= RUN_HERE, "RUN_HERE names a kind the docs no longer use"
+
+
+def translate(entry: Documented) -> list[str]:
+    """The command as a user of a self-managed backend types it (README, RUNBOOK)."""
+    text = entry.command
+    for name, value in entry.env.items():
+        text = re.sub(rf'"?\$\{{?{name}\}}?"?', value, text)
+    for placeholder, value in PLACEHOLDERS.items():
+        text = text.replace(placeholder, value)
+    text = re.sub(r"blazesportsintel/([\w-]+)", lambda m: stack_name(m.group(1)), text)
+    return shlex.split(text)[1:]
+
+
+@pytest.fixture(scope="module")
+def prepared(binaries: dict[str, Path], planned: dict[str, Planned], tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """A backend as after a deploy: both stacks, their plan's outputs, the ops webhook secrets set."""
+    base = tmp_path_factory.mktemp("documented")
+    (base / "project").mkdir()
+    (base / "state").mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+        shutil.copy2(ROOT / name, base / "project" / name)
+    cli = Cli(binaries["pulumi"], base / "project", base / "home", base / "state")
+    for stack in ("staging", "prod"):
+        cli.run("stack", "init", stack_name(stack))
+        import_outputs(cli, stack, planned[stack].plan["outputs"], base)
+        for key in ("opsWebhookUrl", "opsWebhookSecret"):
+            cli.run("config", "set", "--secret", f"blaze-infra:{key}", f"throwaway-{key}", "-s", stack_name(stack))
+    return cli
+
+
+def _run_here() -> list[Documented]:
+    return sorted({c for c in documented() if c.kind in RUN_HERE}, key=lambda c: (c.where, c.command))
+
+
+@pytest.mark.parametrize("entry", _run_here(), ids=lambda c: f"{c.where}: {c.command}")
+def test_a_documented_command_runs_on_a_local_backend(entry: Documented, prepared: Cli, tmp_path: Path) -> None:
+    args = translate(entry)
+    if entry.kind in ("stack init", "stack select", "login --local"):
+        # Commands that make a backend or a stack start from an empty one, in a home of their own.
+        (tmp_path / "state").mkdir()
+        for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+            shutil.copy2(ROOT / name, tmp_path / name)
+        cli = Cli(prepared.binary, tmp_path, tmp_path / "home", tmp_path / "state")
+        env = cli.environment() | {"HOME": str(tmp_path / "home")}
+        if entry.kind == "login --local":
+            env.pop("PULUMI_BACKEND_URL")
+    else:
+        cli, env = prepared, prepared.environment()
+    done = subprocess.run(
+        [str(cli.binary), *args, "--non-interactive"], cwd=cli.cwd, env=env, input="throwaway-value\n",
+        text=True, capture_output=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, f"{entry.where}: {entry.command}\nran: pulumi {' '.join(args)}\n{done.stdout}\n{done.stderr}"
