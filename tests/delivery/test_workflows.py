@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from delivery import engine
 from tests.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -22,7 +23,8 @@ PULUMI_ACTION_INPUTS = {
     "expect-no-changes", "diff", "policyPacks", "policyPackConfigs", "edit-pr-comment", "always-include-summary",
     "upsert", "pulumi-version", "cloud-url", "secrets-provider", "message", "parallel", "color",
 }
-PULUMI_CLI = "3.272.0"  # the CLI matching the pinned pulumi SDK in requirements.txt
+# The CLI the workflows install is the one the tests build and run (engine/pulumi/go.mod).
+PULUMI_CLI = engine.requirements("pulumi")[engine.PULUMI_PKG].removeprefix("v")
 ORG = "blazesportsintel"
 
 
@@ -198,3 +200,13 @@ def test_the_promotion_source_is_the_staging_stack_the_workflows_deploy() -> Non
     source = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["blaze-infra:promotion"]["stagingStack"]
     deployed = [s["with"]["stack-name"] for _, s in steps(load("deploy.yml")) if s.get("with", {}).get("command") == "up"]
     assert f"{ORG}/{source}" in deployed and f"{ORG}/prod" in deployed, deployed
+
+
+def test_the_test_job_has_the_go_that_builds_the_real_engine() -> None:
+    test = load("pull-request.yml")["jobs"]["test"]
+    go = next(s for s in test["steps"] if s.get("uses", "").startswith("actions/setup-go@"))
+    wanted = tuple(int(p) for p in go["with"]["go-version"].split("."))
+    for module in sorted(p.parent for p in (ROOT / "engine").glob("*/go.mod")):
+        needed = re.search(r"^go (\S+)$", (module / "go.mod").read_text(), flags=re.MULTILINE).group(1)
+        assert wanted >= tuple(int(p) for p in needed.split(".")), f"{module.name} needs go {needed}"
+    assert [s.get("run") for s in test["steps"]][-1] == "make test"
