@@ -56,6 +56,19 @@ def test_plan_resources_have_the_documented_shape(planned: dict[str, Planned], s
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_urns_carry_every_ancestors_type_as_the_engines_do(planned: dict[str, Planned], stack: str) -> None:
+    by_urn = {r["urn"]: r for r in planned[stack].plan["resources"]}
+    deepest = max(by_urn.values(), key=lambda r: r["urn"].count("$"))
+    assert deepest["urn"].count("$") == 2, deepest["urn"]  # fleet > component > resource
+    for urn, resource in by_urn.items():
+        chain, parent = [resource["type"]], resource["parent"]
+        while parent and "::pulumi:pulumi:Stack::" not in parent:  # the engine leaves the stack out
+            chain.insert(0, by_urn[parent]["type"])
+            parent = by_urn[parent]["parent"]
+        assert urn == f"urn:pulumi:{stack}::blaze-infra::{'$'.join(chain)}::{resource['name']}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_invented_ids_are_unique_within_a_stack(planned: dict[str, Planned], stack: str) -> None:
     outputs = planned[stack].run.outputs
     ids = [v["id"] for group in ("d1", "kv") for v in outputs[group].values()]

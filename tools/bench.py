@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from stacks import PROJECT_ROOT
+from tools.bench_engine import measure_engine
 from tools.bench_workers import measure_workers
 
 PLAN_TARGET_RATIO = 1.5
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md")
+    parser.add_argument("--cold-engine", action="store_true", help="also build the engine with every cache empty (minutes)")
     args = parser.parse_args(argv)
 
     lines = [
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for section in SECTIONS:
         lines += section(args.runs)
+    lines += measure_engine(args.runs, args.cold_engine)
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0
