@@ -156,7 +156,8 @@ def _go(args: list[str], cwd: Path, capture: bool = True) -> str:
     except FileNotFoundError as err:
         raise EngineError("go is not on PATH: the real engine is built with Go (README, prerequisites)") from err
     if done.returncode != 0:
-        detail = (done.stderr or "").strip() if capture else "(Go's output is above)"
+        # `go mod download -json` reports a refused module on stdout, as its "Error".
+        detail = ((done.stderr or "").strip() or (done.stdout or "").strip()) if capture else "(Go's output is above)"
         raise EngineError(f"go {' '.join(args[:2])} in engine/{cwd.name} failed (exit {done.returncode}): {detail}")
     return done.stdout or ""
 

@@ -1,0 +1,47 @@
+"""delivery/engine.py: where the engine's binaries go, when they are rebuilt, how a build fails."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from delivery import engine
+
+
+def test_binaries_are_cached_outside_the_checkout_under_a_key_of_every_input(binaries: dict[str, Path]) -> None:
+    root = engine.cache_root()
+    for name, path in binaries.items():
+        assert path.is_file() and root in path.parents, name
+        assert engine.ROOT not in path.parents, f"{name} must not be built into the checkout"
+    assert binaries["pulumi"].parent == binaries["venvcheck"].parent, "one module, one folder"
+
+
+def test_a_changed_pin_or_recipe_file_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = tmp_path / "engine"
+    shutil.copytree(engine.ENGINE, copy)
+    monkeypatch.setattr(engine, "ENGINE", copy)
+    before = {module: engine.build_key(module) for module in ("pulumi", "cloudflare")}
+    (copy / "pulumi" / "go.sum").write_text((copy / "pulumi" / "go.sum").read_text() + "\n")
+    (copy / "cloudflare" / "_upstream" / "cmd" / "blaze-schemacheck" / "main.go").write_text("package main\n")
+    after = {module: engine.build_key(module) for module in ("pulumi", "cloudflare")}
+    assert all(before[m] != after[m] for m in before), (before, after)
+    assert engine.build_key("pulumi") == after["pulumi"], "the key is a function of the files alone"
+
+
+def test_a_build_that_cannot_fetch_its_modules_fails_by_name_and_caches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GOPROXY=off with an empty module cache: what a refused or unreachable module looks like.
+    monkeypatch.setenv("GOPROXY", "off")
+    monkeypatch.setenv("GOMODCACHE", str(tmp_path / "mod"))
+    monkeypatch.setenv("GOCACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "engine-cache"
+    with pytest.raises(engine.EngineError) as caught:
+        engine.ensure("cloudflare", {"BLAZE_ENGINE_CACHE": str(cache)}, log=io.StringIO())
+    assert "engine/cloudflare" in str(caught.value)
+    assert "GOPROXY=off" in str(caught.value)
+    assert not any(cache.rglob("schemacheck")), "a failed build leaves no binary behind"
+    assert [p.name for p in cache.iterdir()] == [], "nor a half-built folder"
