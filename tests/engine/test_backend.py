@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from delivery import engine
-from tests.conftest import ROOT, Planned
+from delivery.promotion import PromotionError
+from tests.conftest import ROOT, Planned, ProjectCopy
+from tests.delivery.conftest import change_monitor_code
 from tests.engine.conftest import ORGANIZATION, Cli, stack_name
 from tools.offline import OfflineRun, read_stack_config
 
@@ -45,7 +49,7 @@ def import_outputs(cli: Cli, stack: str, outputs: dict, tmp_path: Path) -> None:
 
 
 def test_prods_gate_reads_staging_from_a_real_backend_under_the_name_the_program_builds(
-    cli: Cli, planned: dict[str, Planned], tmp_path: Path
+    cli: Cli, planned: dict[str, Planned], project: ProjectCopy, tmp_path: Path
 ) -> None:
     staging = planned["staging"].plan["outputs"]
     import_outputs(cli, "staging", staging, tmp_path)
@@ -56,6 +60,10 @@ def test_prods_gate_reads_staging_from_a_real_backend_under_the_name_the_program
     config = read_stack_config(cli.cwd / "Pulumi.prod.yaml", "Pulumi.prod.yaml")
     run = OfflineRun("prod", config, ROOT, stack_outputs={"staging": read_back}, organization=ORGANIZATION).execute()
     assert run.outputs["promotion"]["stagingStack"] == stack_name("staging")
+    # And still refuses a bundle that the stack in the backend does not run.
+    change_monitor_code(project)
+    with pytest.raises(PromotionError, match=r"blaze-monitor: would deploy sha256 \w+, staging runs sha256"):
+        OfflineRun("prod", project.config("prod"), project.root, stack_outputs={"staging": read_back}).execute()
 
 
 def test_a_reference_to_a_stack_the_backend_lacks_fails_with_the_clis_message(cli: Cli) -> None:
