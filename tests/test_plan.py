@@ -41,7 +41,7 @@ def test_the_summary_counts_types_and_lists_every_worker_with_family_crons_and_d
 def test_an_unknown_stack_is_an_input_error_and_writes_nothing(tmp_path: Path) -> None:
     result = plan_cli("qa", "--out", str(tmp_path / "qa.json"))
     assert result.returncode == 1
-    assert "Pulumi.qa.yaml: file: -: cannot be read" in result.stderr
+    assert "error: no stack 'qa': there is no Pulumi.qa.yaml; the stacks are: prod, staging" in result.stderr
     assert not (tmp_path / "qa.json").exists()
 
 

@@ -70,18 +70,27 @@ def main(argv: list[str] | None = None) -> int:
 
     # pulumi_cloudflare emits ~70 DeprecationWarnings at import; they are upstream noise.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from delivery.promotion import PromotionError
     from stacks import PROJECT_ROOT, InputError
     from tools.offline import PlanError, plan_document, read_stack_config, run_program, write_plan
-    from delivery.promotion import PromotionError
     from workers.bundle import BundleError
 
     display = f"Pulumi.{args.stack}.yaml"
     out = args.out or PROJECT_ROOT / "build" / "plan" / f"{args.stack}.json"
+    if not (PROJECT_ROOT / display).is_file():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in PROJECT_ROOT.glob("Pulumi.*.yaml"))
+        print(f"error: no stack {args.stack!r}: there is no {display}; the stacks are: {', '.join(known)}", file=sys.stderr)
+        return EXIT_INPUT
     try:
         config = read_stack_config(PROJECT_ROOT / display, display)
         run = run_program(args.stack, config, stack_outputs=_referenced_outputs(args.stack, config, out.parent))
         document = plan_document(run)
-    except (InputError, BundleError, PromotionError) as err:
+    except PromotionError as err:
+        # Offline, "staging runs" means staging's plan file: planning staging is the fix here.
+        print(f"error: {err}\nOffline, the staging it compares with is {out.parent / 'staging.json'}: "
+              "run `make plan STACK=staging` on this tree first.", file=sys.stderr)
+        return EXIT_INPUT
+    except (InputError, BundleError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
     except PlanError as err:

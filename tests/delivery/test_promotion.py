@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.errors import InputError
 from delivery.promotion import PromotionError, gate_mode, judge, release_commit
+from stacks.errors import InputError
 from stacks.settings import PromotionOverride
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.delivery.conftest import change_monitor_code
@@ -199,6 +199,8 @@ def test_make_plan_prod_plans_staging_first_then_reads_its_file(tmp_path: Path, 
     err = capsys.readouterr().err
     assert refused_workers(err) == ["blaze-monitor"]
     assert f"staging runs sha256 {'0' * 64}" in err
+    # Offline the fix is planning staging, not deploying it: say so where the user is.
+    assert f"Offline, the staging it compares with is {tmp_path / 'staging.json'}: run `make plan STACK=staging`" in err
 
 
 def test_an_unreadable_staging_plan_is_reported_not_guessed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
