@@ -60,7 +60,6 @@ class Binary:
 
 
 PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
-TOFU = "github.com/opentofu/opentofu"
 CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
 
 BINARIES = (
@@ -112,12 +111,15 @@ def ensure(module: str, environ: Mapping[str, str] = os.environ, log=sys.stderr)
     try:
         (staging / "bin").mkdir()
         for binary in wanted:
-            where = _upstream_copy(module, binary.inside, pins[binary.inside], staging) if binary.inside else ENGINE / module
-            print(f"engine: building {binary.name} ({binary.package}) in engine/{module}", file=log, flush=True)
+            where, label = ENGINE / module, f"engine/{module}"
+            if binary.inside:
+                where, label = _upstream_copy(module, binary.inside, pins[binary.inside], staging), f"{label} (in {binary.inside})"
+            print(f"engine: building {binary.name} ({binary.package}) in {label}", file=log, flush=True)
             _go(
                 ["build", "-trimpath", "-ldflags", binary.ldflags(pins), "-o", str(staging / "bin" / binary.name), binary.package],
                 where,
                 capture=False,
+                label=label,
             )
         if target.parent.exists():
             shutil.rmtree(target.parent)
@@ -146,7 +148,7 @@ def ensure_all(environ: Mapping[str, str] = os.environ, log=sys.stderr) -> dict[
     return {b.name: folders[b.module] / b.name for b in BINARIES}
 
 
-def _go(args: list[str], cwd: Path, capture: bool = True) -> str:
+def _go(args: list[str], cwd: Path, capture: bool = True, label: str = "") -> str:
     # GOTOOLCHAIN=local: never fetch another Go; -mod=readonly: a go.sum that does not
     # match fails the build instead of being rewritten; -buildvcs=false: the binaries do
     # not depend on the checkout's git state.
@@ -158,7 +160,7 @@ def _go(args: list[str], cwd: Path, capture: bool = True) -> str:
     if done.returncode != 0:
         # `go mod download -json` reports a refused module on stdout, as its "Error".
         detail = ((done.stderr or "").strip() or (done.stdout or "").strip()) if capture else "(Go's output is above)"
-        raise EngineError(f"go {' '.join(args[:2])} in engine/{cwd.name} failed (exit {done.returncode}): {detail}")
+        raise EngineError(f"go {' '.join(args[:2])} in {label or f'engine/{cwd.name}'} failed (exit {done.returncode}): {detail}")
     return done.stdout or ""
 
 
