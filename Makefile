@@ -69,7 +69,8 @@ bench: setup
 clean:
 	rm -rf build .pytest_cache
 
-# OUT=<file> also writes the Markdown to a file (the workflows post it as a comment).
+# OUT=<file> also writes the Markdown to a file as a pull-request comment (the workflows
+# post it), cut at GitHub's comment size; the terminal always gets the whole diff.
 diff: setup
 ifdef BASE
 	$(BIN)/python -m tools.diff --base $(BASE) $(if $(OUT),--out $(OUT))

@@ -194,14 +194,21 @@ def render_stack(diff: StackDiff) -> list[str]:
     return lines
 
 
-def render(diffs: list[StackDiff], title: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def render(diffs: list[StackDiff], title: str) -> str:
     lines = [f"## {title}", ""]
     for diff in diffs:
         lines += render_stack(diff)
-    text = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def cut_for_comment(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """The diff as a pull-request comment, which GitHub limits in size; the terminal gets all."""
     if len(text) <= max_chars:
         return text
-    note = f"\n\n…truncated ({len(text) - max_chars} more characters). Run `make diff` locally for the whole diff.\n"
+    note = (
+        f"\n\n…cut here: {len(text) - max_chars} more characters. The whole diff is the output of this "
+        "run's `make diff` step (or run it on the branch).\n"
+    )
     return text[: max_chars - len(note)].rsplit("\n", 1)[0] + note
 
 
@@ -257,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--old", type=Path, help="old plan file (with --new)")
     parser.add_argument("--new", type=Path, help="new plan file (with --old)")
     parser.add_argument("--stacks", nargs="+", default=list(STACKS), help="stacks to plan with --base (default: staging prod)")
-    parser.add_argument("--out", type=Path, help="write the Markdown here as well as to stdout")
-    parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, help="truncate longer output (a PR comment's limit)")
+    parser.add_argument("--out", type=Path, help="also write the Markdown here, as a pull-request comment (cut at --max-chars)")
+    parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, help="the comment's size limit (stdout is never cut)")
     args = parser.parse_args(argv)
     if args.old is not None and args.new is None:
         parser.error("--old needs --new")
@@ -279,10 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     except DiffInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_UNUSABLE
-    text = render([diff_plans(old, new) for old, new in pairs], title, args.max_chars)
+    text = render([diff_plans(old, new) for old, new in pairs], title)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        args.out.write_text(cut_for_comment(text, args.max_chars), encoding="utf-8")
     print(text)
     return 0
 

@@ -125,11 +125,20 @@ def test_markdown_cells_survive_pipes_and_backticks() -> None:
     assert '| `text` | `` "`x`" `` | `` "`y`" `` |' in text
 
 
-def test_long_output_is_cut_below_the_comment_limit() -> None:
+def test_only_the_comment_is_cut_below_its_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     old = plan([resource(f"urn:a::r{i}", {"v": i}) for i in range(500)])
     new = plan([resource(f"urn:a::r{i}", {"v": i + 1}) for i in range(500)])
-    text = diff.render([diff.diff_plans(old, new)], "t", max_chars=5000)
-    assert len(text) <= 5000 and "truncated" in text and "make diff" in text
+    paths = [tmp_path / "old.json", tmp_path / "new.json"]
+    for path, document in zip(paths, (old, new)):
+        path.write_text(json.dumps(document))
+    comment = tmp_path / "comment.md"
+    code = diff.main(["--old", str(paths[0]), "--new", str(paths[1]), "--out", str(comment), "--max-chars", "5000"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "cut here" not in printed and "`r499`" in printed, "the terminal gets the whole diff"
+    text = comment.read_text()
+    assert len(text) <= 5000 and "cut here:" in text and "`make diff` step" in text
+    assert printed.startswith(text.split("\n\n…cut here")[0])
 
 
 # The command ----------------------------------------------------------------------------
