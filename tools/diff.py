@@ -30,6 +30,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_UNUSABLE = 2
 # GitHub refuses comments over 65,536 characters; leave room for the workflow's header.
 DEFAULT_MAX_CHARS = 60_000
+SCRIPT_TYPE = "cloudflare:index/workersScript:WorkersScript"
 STACKS = ("staging", "prod")
 
 
@@ -181,12 +182,20 @@ def render_stack(diff: StackDiff) -> list[str]:
         lines += ["#### Added", ""] + [f"- `{r['name']}` ({r['type']})" for r in diff.added] + [""]
     if diff.removed:
         lines += ["#### Removed", ""] + [f"- `{r['name']}` ({r['type']})" for r in diff.removed] + [""]
-    if diff.changed:
+    # A new bundle shows once, in the digest table, not again as each script's contentSha256.
+    shown = [(r, [c for c in r.changes if not (r.type == SCRIPT_TYPE and c.path == "contentSha256")]) for r in diff.changed]
+    bundle_only = [r.name for r, changes in shown if not changes]
+    if any(changes for _, changes in shown):
         lines += ["#### Changed", ""]
-        for resource in diff.changed:
+        for resource, changes in shown:
+            if not changes:
+                continue
             lines += [f"`{resource.name}` ({resource.type})", "", "| property | old | new |", "|---|---|---|"]
-            lines += [f"| `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for c in resource.changes]
+            lines += [f"| `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for c in changes]
             lines.append("")
+    if bundle_only:
+        names = ", ".join(f"`{name}`" for name in bundle_only)
+        lines += [f"Changed only in their bundle (the digest table above): {names}.", ""]
     if diff.outputs:
         lines += ["#### Stack outputs", "", "| output | old | new |", "|---|---|---|"]
         lines += [f"| `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for c in diff.outputs]

@@ -103,7 +103,10 @@ def test_changing_one_workers_source_shows_exactly_that_worker(project: ProjectC
     assert (result.added, result.removed, result.outputs) == ([], [], [])
     text = diff.render([result], "Plan diff")
     assert text.count("blaze-") == text.count("blaze-monitor")
-    assert after["outputs"]["workers"]["blaze-monitor"]["sha256"] in text
+    new_digest = after["outputs"]["workers"]["blaze-monitor"]["sha256"]
+    assert text.count(new_digest) == 1, "a new bundle shows once: in the digest table, not again as contentSha256"
+    assert "Changed only in their bundle (the digest table above): `blaze-monitor-script`." in text
+    assert "#### Changed" not in text
 
 
 def test_a_rotated_secret_stays_redacted_in_the_diff(project: ProjectCopy) -> None:
