@@ -34,10 +34,13 @@ help:
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-virtualenv -r requirements-dev.txt
+	@echo "setup: installing the pinned Python packages into $(VENV) (about a minute the first time)"
+	$(BIN)/python -m pip install --progress-bar off --disable-pip-version-check --require-virtualenv -r requirements-dev.txt \
+	  | grep --line-buffered -E '^(Collecting|Successfully installed)' | cut -c1-100
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	@echo "setup: npm ci from package-lock.json (Node 22 from the virtualenv)"
 	$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
