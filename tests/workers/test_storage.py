@@ -109,6 +109,15 @@ def test_range_and_conditional_downloads(storage: Instance) -> None:
 
     head = storage.fetch(WORKER, path, "HEAD")
     assert head.status == 200 and head.body == b"" and head.headers["content-length"] == "1000"
+    # HEAD answers every condition exactly as GET does, only without the body.
+    conditions = [
+        {"if-none-match": etag}, {"if-none-match": '"something-else"'}, {"if-match": '"something-else"'},
+        {"if-match": etag}, {"if-modified-since": future}, {"if-unmodified-since": "Mon, 01 Jan 1990 00:00:00 GMT"},
+    ]
+    for condition in conditions:
+        got, head = storage.fetch(WORKER, path, headers=condition), storage.fetch(WORKER, path, "HEAD", headers=condition)
+        assert (head.status, head.headers.get("etag")) == (got.status, got.headers.get("etag")), condition
+        assert head.body == b"", condition
 
 
 @pytest.mark.parametrize(

@@ -49,14 +49,10 @@ function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
 }
 
 export async function getObject(request: Request, env: StorageEnv, key: string): Promise<Response> {
-  if (request.method === "HEAD") {
-    const head = await env.MEDIA.head(key);
-    if (head === null) throw notFound("no such object");
-    const headers = objectHeaders(head);
-    headers.set("content-length", String(head.size));
-    return new Response(null, { status: 200, headers });
-  }
-  const range = parseRange(request.headers.get("range"));
+  // HEAD goes through the same conditional get as GET, so R2 judges its conditions alike;
+  // it only drops the body (and ignores Range, as HTTP allows).
+  const isHead = request.method === "HEAD";
+  const range = isHead ? null : parseRange(request.headers.get("range"));
   let object: R2Object | R2ObjectBody | null;
   try {
     object = await env.MEDIA.get(key, { onlyIf: request.headers, ...(range ? { range } : {}) });
@@ -74,6 +70,11 @@ export async function getObject(request: Request, env: StorageEnv, key: string):
     const notModified = request.headers.has("if-none-match") || request.headers.has("if-modified-since");
     if (notModified) return new Response(null, { status: 304, headers });
     return error(412, "precondition_failed", "the object does not meet the request's conditions", headers);
+  }
+  if (isHead) {
+    await object.body.cancel();
+    headers.set("content-length", String(object.size));
+    return new Response(null, { status: 200, headers });
   }
   if (range) {
     const start = rangeStart(range, object.size);
