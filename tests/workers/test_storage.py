@@ -121,6 +121,25 @@ def test_range_and_conditional_downloads(storage: Instance) -> None:
 
 
 @pytest.mark.parametrize(
+    ("key", "body", "content_type", "disposition"),
+    [
+        ("photos/a_b.jpg", b"\xff\xd8\xff\xe0" + os.urandom(60), "image/jpeg", "inline; filename*=UTF-8''a_b.jpg"),
+        ("clips/c.mp4", b"\x00\x00\x00\x18ftypmp42" + os.urandom(60), "video/mp4", "inline; filename*=UTF-8''c.mp4"),
+        ("docs/report.pdf", b"%PDF-1.7\n" + os.urandom(60), "application/pdf", "attachment; filename*=UTF-8''report.pdf"),
+    ],
+)
+def test_user_content_cannot_act_as_a_page_of_the_site(storage: Instance, key: str, body: bytes, content_type: str, disposition: str) -> None:
+    assert upload(storage, key, body, content_type).status == 201
+    for method in ("GET", "HEAD"):
+        got = storage.fetch(WORKER, f"/api/media/objects/{key}", method)
+        assert got.status == 200, (method, got.body[:200])
+        assert got.headers["x-content-type-options"] == "nosniff"
+        assert got.headers["content-security-policy"] == "default-src 'none'; sandbox"
+        assert got.headers["content-disposition"] == disposition
+        assert got.headers["content-type"] == content_type
+
+
+@pytest.mark.parametrize(
     ("key", "body", "content_type", "headers", "status", "code"),
     [
         pytest.param("big.png", png(LIMIT + 1), "image/png", AUTH, 413, "too_large", id="oversize"),

@@ -8,6 +8,9 @@ import { safePrefix } from "./keys";
 
 const CACHE_CONTROL = "public, max-age=3600";
 
+// Shown in the page (images, video); anything else is a download.
+const INLINE_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"]);
+
 function objectHeaders(object: R2Object): Headers {
   const headers = new Headers();
   object.writeHttpMetadata(headers);
@@ -15,6 +18,13 @@ function objectHeaders(object: R2Object): Headers {
   headers.set("last-modified", object.uploaded.toUTCString());
   headers.set("accept-ranges", "bytes");
   headers.set("cache-control", CACHE_CONTROL);
+  // Uploads are served from the site's own origin: none may be sniffed into another type,
+  // run script or act as a page of the site, whatever its bytes or stored metadata say.
+  headers.set("x-content-type-options", "nosniff");
+  headers.set("content-security-policy", "default-src 'none'; sandbox");
+  const inline = INLINE_TYPES.has(headers.get("content-type") ?? "");
+  const name = object.key.slice(object.key.lastIndexOf("/") + 1);
+  headers.set("content-disposition", `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(name)}`);
   return headers;
 }
 
