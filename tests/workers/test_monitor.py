@@ -115,6 +115,24 @@ def test_a_run_records_every_bound_database(start: Start, hook: LoopbackStub, ca
     assert hook.received() == []  # the catalog's thresholds are far above empty databases
 
 
+def test_tables_with_any_legal_sqlite_name_are_measured(start: Start, hook: LoopbackStub) -> None:
+    # SQLite takes any name in double quotes (a quote inside doubled); a name the monitor
+    # refused used to turn the whole database into one error.
+    mf = start_monitor(start, hook)
+    odd = ['Box Scores', 'select', 'weird "quoted"; -- name', "2025-stats"]
+    for name in odd:
+        quoted = '"' + name.replace('"', '""') + '"'
+        mf.d1(WORKER, "DB_MLB_GAMES", f"CREATE TABLE {quoted} (id INTEGER PRIMARY KEY)")
+        mf.d1(WORKER, "DB_MLB_GAMES", f"INSERT INTO {quoted} (id) VALUES (1), (2)")
+    t0 = now_ms()
+    run(mf, t0)
+    recorded = metrics_at(mf, t0)["DB_MLB_GAMES"]
+    assert recorded["error"] is None
+    rows = json.loads(recorded["table_rows"])
+    assert {name: rows.get(name) for name in odd} == {name: 2 for name in odd}
+    assert rows["games"] == 0
+
+
 def test_a_breach_alerts_once_reminds_escalates_and_recovers(start: Start, hook: LoopbackStub, tmp_path: Path) -> None:
     limits = {"SIZE_WARNING_MB": "1", "SIZE_CRITICAL_MB": "50", "REALERT_MINUTES": "60"}
     mf = start_monitor(start, hook, vars=limits, persist=tmp_path)

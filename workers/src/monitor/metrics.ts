@@ -1,7 +1,7 @@
 // Collecting one database's metrics: size (D1 reports it with every result), row counts
 // per table (one batch of COUNT(*) queries), a latency probe, and any error. A failure
 // is recorded as that database's error; it never stops the others.
-import { DatabaseManager, identifier } from "../shared/db";
+import { DatabaseManager, quotedName } from "../shared/db";
 
 export interface DatabaseMetrics {
   database: string;
@@ -30,7 +30,7 @@ export async function collect(database: string, db: D1Database, collectedAt: num
       .all<{ name: string }>();
     const names = tables.results.map((t) => t.name);
     const counts = names.length
-      ? await db.batch<{ rows: number }>(names.map((name) => db.prepare(`SELECT COUNT(*) AS rows FROM ${identifier(name)}`)))
+      ? await db.batch<{ rows: number }>(names.map((name) => db.prepare(`SELECT COUNT(*) AS rows FROM ${quotedName(name)}`)))
       : [];
     const tableRows = Object.fromEntries(names.map((name, i) => [name, counts[i]?.results[0]?.rows ?? 0]));
     const sizeBytes = counts.at(-1)?.meta.size_after ?? tables.meta.size_after ?? probe.meta.size_after;

@@ -1,5 +1,6 @@
-// The shared database manager: every query is parameterised, identifiers are checked
-// against a strict pattern, reads and writes take separate paths.
+// The shared database manager: every query is parameterised, identifiers the code writes
+// are checked against a strict pattern (names read from a database are quoted instead),
+// reads and writes take separate paths.
 //
 // Reads go through a D1 session ("first-unconstrained"), which lets D1 answer from a
 // read replica when read replication is on; writes always go to the primary. Several
@@ -16,6 +17,14 @@ export interface Query {
 // D1 binds at most 100 parameters per statement.
 const MAX_BOUND_PARAMETERS = 100;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Any name SQLite holds (a table found in sqlite_master), quoted as SQLite quotes it: in
+ * double quotes, each double quote inside doubled. For names the code writes, see `identifier`.
+ */
+export function quotedName(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
 
 export function identifier(name: string): string {
   if (!IDENTIFIER.test(name)) throw new Error(`unsafe SQL identifier ${JSON.stringify(name)}`);
