@@ -4,8 +4,8 @@ Staging exports, per Worker, the sha256 of the bundle it runs (`workers.<name>.s
 and the commit it was deployed from (`commit`). A stack whose config has
 `blaze-infra:promotion` reads those outputs through a `StackReference` to the stack named
 there, in the running stack's own organisation and project (so one config works on Pulumi
-Cloud and on self-managed backends, whose only organisation is `organization`), and compares them
-with the bundles it is about to deploy. Any Worker whose digest staging does not run
+Cloud and on self-managed backends, whose only organisation is `organization`), and
+compares them with the bundles it is about to deploy. Any Worker whose digest staging does not run
 stops the whole program with one error naming every such Worker and both digests; the
 fleet's root component depends on the verdict, so nothing of the fleet is registered.
 

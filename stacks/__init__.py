@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Mapping
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from stacks.errors import InputError
-from stacks.settings import NAMESPACE, Settings, config_keys, read_secret, read_settings, setting_keys
+from stacks.settings import NAMESPACE, Settings, all_config_keys, config_keys, read_secret, read_settings, setting_keys
 from stacks.validation import ResourceName, Strict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -133,8 +132,9 @@ PROVIDER_TOKEN_KEYS = ("cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:a
 
 
 def _refuse_provider_credentials(file: str) -> None:
+    present = all_config_keys()
     for key in PROVIDER_TOKEN_KEYS:
-        if key in runtime_config.CONFIG.get() or key in runtime_config.get_config_env():
+        if key in present:
             raise InputError(
                 file, key, "-",
                 f"credentials are never stack config: export {TOKEN_VARIABLE} for the job instead "

@@ -112,6 +112,7 @@ class Promotion(Camel):
     """This stack deploys only the Worker bundles that stack `stagingStack` of this project,
     in this stack's organisation, already runs."""
 
+    # The pattern lets a "/" through so that _stack_name can say why a qualified name is wrong.
     staging_stack: Annotated[str, AfterValidator(_stack_name), Field(pattern=r"^[A-Za-z0-9._/-]+$")]
     override: PromotionOverride | None = None
 
@@ -136,12 +137,16 @@ class Settings(Camel):
         return self.name_pattern.replace("{name}", name)
 
 
-def config_keys() -> set[str]:
-    """Every `blaze-infra:` key the engine passed (mock config, or PULUMI_CONFIG in a real run)."""
+def all_config_keys() -> set[str]:
+    """Every full config key the engine passed (mock config, or PULUMI_CONFIG in a real run)."""
     # pulumi.Config offers no listing; the runtime's two config sources are public module state.
-    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+
+
+def config_keys() -> set[str]:
+    """Every `blaze-infra:` key the engine passed, without the namespace."""
     prefix = f"{NAMESPACE}:"
-    return {k[len(prefix):] for k in keys if k.startswith(prefix)}
+    return {k[len(prefix):] for k in all_config_keys() if k.startswith(prefix)}
 
 
 def read_settings(cfg: pulumi.Config, file: str) -> Settings:
