@@ -14,9 +14,9 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Annotated, Iterator, Literal
 
-from croniter import croniter
 from pydantic import AfterValidator, Field, model_validator
 
+from stacks import cron
 from stacks.errors import InputError
 from stacks.validation import BindingName, ConfigKey, ResourceName, Strict, validate
 from stacks.yamlfile import parse_yaml
@@ -44,10 +44,11 @@ def _iso_date(value: str) -> str:
 
 
 def _cron(value: str) -> str:
-    # Cloudflare cron triggers take five fields (no seconds); croniter also accepts six.
-    if len(value.split()) != 5 or not croniter.is_valid(value):
-        raise ValueError(f"{value!r} is not a five-field cron expression")
-    return value
+    # Cloudflare's dialect (1 = SUN), and days of the week by name: see stacks/cron.py.
+    try:
+        return cron.day_names_required(value)
+    except cron.CronError as err:
+        raise ValueError(str(err)) from None
 
 
 # Words that stand in for a reason instead of giving one (cdk-nag rejects the same kind).

@@ -74,6 +74,24 @@ CASES: list[tuple[str, str, Callable[[Any], None], tuple[str, str, str, str]]] =
         (WORKERS, "workers[blaze-monitor]", "crons.0", "not a five-field cron expression"),
     ),
     (
+        "day of week outside Cloudflare's 1-7",
+        WORKERS,
+        lambda d: worker(d, "blaze-backup").update(crons=["30 3 * * 0"]),
+        (WORKERS, "workers[blaze-backup]", "crons.0", "0 is outside Cloudflare's 1-7 (1 = SUN to 7 = SAT)"),
+    ),
+    (
+        "day of week as a number",
+        WORKERS,
+        lambda d: worker(d, "blaze-backup").update(crons=["30 3 * * 2"]),
+        (WORKERS, "workers[blaze-backup]", "crons.0", "2 is MON here (TUE in Vixie cron): write MON, or TUE"),
+    ),
+    (
+        "cron form Cloudflare does not take",
+        WORKERS,
+        lambda d: worker(d, "blaze-backup").update(crons=["@daily"]),
+        (WORKERS, "workers[blaze-backup]", "crons.0", "not a five-field cron expression"),
+    ),
+    (
         "bad binding identifier",
         WORKERS,
         lambda d: worker(d, "blaze-storage")["d1"].update({"MEDIA-DB": "blaze-media"}),

@@ -1,0 +1,120 @@
+"""Cron expressions in Cloudflare's dialect (day of week 1-7 with 1 = SUN, or SUN-SAT).
+
+Every reader of a cron in the project goes through `schedule()`: the catalog, the policy
+pack and the docs. The dialect itself lives in `stacks/cron.mjs` (its grammar, checked
+field by field, and croner set to Quartz weekday numbering for what a schedule means);
+this module keeps one Node process of it per Python process and caches its answers, so
+a plan's seventy schedules cost one process start and a round trip each.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import itertools
+import json
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "stacks" / "cron.mjs"
+DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # Cloudflare's 1..7
+
+
+class CronError(ValueError):
+    """The expression is outside Cloudflare's dialect, or never fires."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    expression: str
+    next_runs: tuple[str, ...]  # the first three runs from 2026-01-01T00:00Z, ISO 8601 UTC
+    shortest_gap_minutes: int | None  # None: it runs at most once a day
+    numeric_days: tuple[tuple[int, str], ...]  # day-of-week numbers and the day each means
+
+
+class _Evaluator:
+    """One `node stacks/cron.mjs`, one request at a time."""
+
+    def __init__(self) -> None:
+        node = Path(sys.executable).parent / "node"
+        croner = ROOT / "node_modules" / "croner" / "package.json"
+        if not croner.is_file():
+            raise RuntimeError("croner is not installed in node_modules: run `make setup` (npm ci)")
+        self._process = subprocess.Popen(
+            [str(node) if node.exists() else "node", str(SCRIPT)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def ask(self, expression: str) -> dict[str, object]:
+        with self._lock:
+            request_id = next(self._ids)
+            assert self._process.stdin and self._process.stdout
+            self._process.stdin.write(json.dumps({"id": request_id, "expr": expression}) + "\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{SCRIPT.name} exited (code {self._process.poll()}) reading {expression!r}")
+        reply = json.loads(line)
+        if reply["id"] != request_id:
+            raise RuntimeError(f"{SCRIPT.name} answered request {reply['id']}, not {request_id}")
+        return reply
+
+    def close(self) -> None:
+        if self._process.stdin:
+            self._process.stdin.close()
+        self._process.wait(timeout=10)
+
+
+_evaluator: _Evaluator | None = None
+_evaluator_lock = threading.Lock()
+
+
+def _shared() -> _Evaluator:
+    global _evaluator
+    with _evaluator_lock:
+        if _evaluator is None:
+            _evaluator = _Evaluator()
+            atexit.register(_evaluator.close)
+        return _evaluator
+
+
+@functools.lru_cache(maxsize=1024)
+def schedule(expression: str) -> Schedule:
+    """The schedule `expression` means to Cloudflare; CronError if Cloudflare would refuse it."""
+    reply = _shared().ask(expression)
+    if not reply["ok"]:
+        raise CronError(str(reply["error"]))
+    found = reply["schedule"]
+    assert isinstance(found, dict)
+    return Schedule(
+        expression=found["expression"],
+        next_runs=tuple(found["nextRuns"]),
+        shortest_gap_minutes=found["shortestGapMinutes"],
+        numeric_days=tuple((int(n), str(name)) for n, name in found["numericDays"]),
+    )
+
+
+def day_names_required(expression: str) -> str:
+    """The catalog's convention on top of the dialect: days of the week by name.
+
+    A number there reads as another day in Vixie cron and croniter (0/7 = Sunday) than in
+    Cloudflare (1 = Sunday), so the catalog says the day: returns the expression, or raises
+    CronError naming the day Cloudflare would take and the name to write.
+    """
+    found = schedule(expression)
+    if found.numeric_days:
+        readings = "; ".join(
+            f"{n} is {name} here ({DAY_NAMES[n % 7]} in Vixie cron): write {name}, or {DAY_NAMES[n % 7]} if that day is meant"
+            for n, name in found.numeric_days
+        )
+        raise CronError(f"{expression!r} gives the day of week as a number; Cloudflare counts 1 = SUN to 7 = SAT, so {readings}")
+    return expression
