@@ -48,7 +48,9 @@ def test_an_unknown_stack_is_an_input_error_and_writes_nothing(tmp_path: Path) -
 @pytest.mark.parametrize("stack", STACKS)
 def test_plan_resources_have_the_documented_shape(planned: dict[str, Planned], stack: str) -> None:
     for resource in planned[stack].plan["resources"]:
-        assert set(resource) == {"type", "name", "urn", "parent", "inputs", "options"}
+        assert set(resource) == {"type", "name", "urn", "parent", "id", "inputs", "options"}
+        # Provider resources carry the id the mocks assigned; components have none.
+        assert bool(resource["id"]) is resource["type"].startswith(("cloudflare:", "command:")), resource["urn"]
         assert set(resource["options"]) == {"protect", "retainOnDelete", "dependsOn", "importId"}
         assert resource["urn"].startswith(f"urn:pulumi:{stack}::blaze-infra::")
     types = {r["type"] for r in planned[stack].plan["resources"]}

@@ -65,6 +65,7 @@ class Registration:
     retain_on_delete: bool = False
     depends_on: list[str] = field(default_factory=list)
     import_id: str = ""
+    id: str = ""  # the id the mocks assigned, as the provider would; "" for components
 
 
 @dataclass
@@ -162,6 +163,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 depends_on=sorted(set(request.dependencies)),
                 import_id=request.importId,
+                id=response.id if request.custom else "",
             )
             with self._lock:
                 self.registrations[record.urn] = record
@@ -406,6 +408,7 @@ def plan_document(run: Run) -> dict[str, Any]:
                 "name": record.name,
                 "urn": record.urn,
                 "parent": record.parent,
+                "id": record.id,
                 "inputs": _normalise(redactor.redact(record.inputs, record.urn)),
                 "options": {
                     "protect": record.protect,

@@ -65,6 +65,7 @@ class PlanResource(_PlanModel):
     name: str = Field(min_length=1)
     urn: str = Field(pattern=r"^urn:pulumi:[^:]+::[^:]+::[^:]+(:[^:]+)*(\$[^:]+(:[^:]+)*)*::.+$")
     parent: str
+    id: str = ""  # plans written before ids were recorded have none
     inputs: dict[str, Any]
     options: PlanOptions
 
@@ -112,10 +113,21 @@ def _options(resource: PlanResource) -> ObservedOptions:
     )
 
 
+def _props(resource: PlanResource) -> dict[str, Any]:
+    """What the analyzer shows of a resource whose state exists: its inputs and its `id`.
+
+    The mocks assign every id, so the offline plan is the case of a refreshed stack, where
+    the ids of the stack's databases and namespaces are known and bindings can be compared
+    with them by value.
+    """
+    props = _with_secrets(resource.inputs)
+    return {**props, "id": resource.id} if resource.id else props
+
+
 def _stack_resources(plan: PlanDocument) -> list[PolicyResource]:
     """The plan's resources linked to their parents and dependencies, as the analyzer links them."""
     resources = {
-        r.urn: PolicyResource(r.type, _with_secrets(r.inputs), r.urn, r.name, _options(r), None, None, [], {})
+        r.urn: PolicyResource(r.type, _props(r), r.urn, r.name, _options(r), None, None, [], {})
         for r in plan.resources
     }
     for r in plan.resources:

@@ -116,3 +116,24 @@ def test_a_mutated_prod_plan_fails_on_exactly_the_rule_it_breaks(planned: dict[s
     expected = EnforcementLevel.ADVISORY if rule == "blaze-data-unused" else EnforcementLevel.MANDATORY
     assert {v.level for v in outcome.violations} == {expected}
     assert outcome.passed is (expected is EnforcementLevel.ADVISORY)
+
+
+@pytest.mark.parametrize(("kind", "key", "resource"), [("d1", "id", "blaze-odds-database"), ("kv_namespace", "namespaceId", "blaze-odds-cache-namespace")])
+def test_a_prod_worker_bound_to_stagings_id_fails_though_its_dependencies_stay(
+    planned: dict[str, Planned], kind: str, key: str, resource: str
+) -> None:
+    # The plan records the ids its mocks assign, so the pack compares bindings by value,
+    # as it does over a refreshed stack: staging's id pasted over prod's own is caught.
+    plan = editable(planned["prod"].plan)
+    staging_id = find(planned["staging"].plan, resource)["id"]
+    own_id = find(plan, resource)["id"]
+    assert staging_id and own_id and staging_id != own_id
+    script = find(plan, "blaze-odds-script")
+    pasted = [b for b in script["inputs"]["bindings"] if b["type"] == kind and b[key] == own_id]
+    assert pasted, f"blaze-odds binds no {kind} {own_id}"
+    pasted[0][key] = staging_id
+    outcome = check(plan, "prod")
+    assert [(v.rule, v.message.split(": ", 1)[1]) for v in outcome.violations] == [
+        ("blaze-binding-same-stack", f"{kind} binding {pasted[0]['name']} points at id '{staging_id}', which is not the id of a "
+         f"{'D1Database' if kind == 'd1' else 'WorkersKvNamespace'} of this stack: an id was written in rather than taken from a resource"),
+    ]
