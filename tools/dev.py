@@ -2,6 +2,9 @@
 
     make dev WORKER=blaze-storage [PORT=8787] [ARGS="--var MAX_UPLOAD_BYTES=1048576 --fresh"]
 
+It prints where each route is deployed (the hostname in every stack) and a curl that
+answers locally (tests/workers/test_dev.py runs each printed curl).
+
 The Worker runs from the same bundle the program deploys, with the catalog's bindings,
 its service-binding targets, and local D1, KV and R2 kept in build/dev/state (in
 wrangler's layout) with every bound database's migrations applied. Secret bindings take
@@ -12,22 +15,70 @@ that is printed. Ctrl-C stops it.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import secrets
 import shutil
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from stacks import PROJECT_ROOT
-from stacks.catalog import load_catalog
-from workers.local import Driver, DriverError
+from stacks.catalog import Worker, load_catalog
+from tools.offline import read_stack_config
+from workers.local import Driver, DriverError, Instance
 
 STATE = PROJECT_ROOT / "build" / "dev" / "state"
 # Secret bindings whose value is an address, not a token: a random string would not
 # even be a URL, so they default to a closed local port.
 _URL_SUFFIX = "_URL"
 _CLOSED_PORT_URL = "http://127.0.0.1:9/"
+
+
+# Per family, a request under the Worker's route that answers on fresh local state.
+_EXAMPLES = {
+    "storage": "/api/media/objects",
+    "monitor": "/api/monitor/alerts",
+    "gateway": "/api/v1/teams?sport=mlb",
+}
+# The gateway takes API keys whose hashes live in this namespace (workers/src/gateway/keys.ts).
+_API_KEYS = "API_KEYS"
+
+
+def _hostnames(host: str) -> list[str]:
+    """`<hostname> (<stack>)` for each stack file that names the host key."""
+    found = []
+    for path in sorted(PROJECT_ROOT.glob("Pulumi.*.yaml")):
+        stack = path.name.split(".")[1]
+        values = read_stack_config(path, path.name).values
+        hosts = json.loads(values.get("blaze-infra:hosts", "{}"))
+        if host in hosts:
+            found.append(f"{hosts[host]['hostname']} ({stack})")
+    return found
+
+
+def _local_api_key(instance: Instance, worker: Worker) -> str | None:
+    """An API key for the local gateway, its hash stored as the gateway looks it up."""
+    if _API_KEYS not in worker.kv:
+        return None
+    key = f"dev-{secrets.token_hex(16)}"
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    instance.kv_put(worker.name, _API_KEYS, f"key:{digest}", json.dumps({"name": "make-dev"}))
+    return key
+
+
+def route_hints(worker: Worker, url: str, api_key: str | None) -> list[str]:
+    lines = []
+    header = f" -H 'x-api-key: {api_key}'" if api_key else ""
+    for route in worker.routes:
+        where = ", ".join(f"https://{name}" for name in _hostnames(route.host)) or f"host {route.host!r}"
+        lines.append(f"  route {route.path} deployed on {where}")
+        example = _EXAMPLES.get(worker.family)
+        if example and example.startswith(route.path.rstrip("*")):
+            lines.append(f"    try: curl{header} '{url}{example}'")
+    return lines
 
 
 def _pairs(items: list[str]) -> dict[str, str]:
@@ -46,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--var", action="append", default=[], help="NAME=VALUE replacing a catalog var (repeatable)")
     parser.add_argument("--fresh", action="store_true", help="start from empty local state")
+    parser.add_argument("--state", type=Path, default=STATE, help=f"local state folder (default {STATE.relative_to(PROJECT_ROOT)})")
     args = parser.parse_args(argv)
+    state: Path = args.state.resolve()
 
     catalog = load_catalog(PROJECT_ROOT)
     names = {w.name for w in catalog.workers}
@@ -65,21 +118,25 @@ def main(argv: list[str] | None = None) -> int:
             values[binding] = _CLOSED_PORT_URL if binding.endswith(_URL_SUFFIX) else f"dev-{secrets.token_hex(12)}"
             generated[binding] = values[binding]
     if args.fresh:
-        shutil.rmtree(STATE, ignore_errors=True)
-    STATE.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True, exist_ok=True)
 
     driver = Driver(PROJECT_ROOT)
     try:
-        instance = driver.start(catalog, [args.worker], vars=_pairs(args.var), secrets=values, persist=STATE, port=args.port, triggers=True)
+        instance = driver.start(catalog, [args.worker], vars=_pairs(args.var), secrets=values, persist=state, port=args.port, triggers=True)
     except DriverError as err:
         print(f"error: {err}", file=sys.stderr)
         driver.close()
         return 1
     url = instance.url.rstrip("/")
     print(f"{args.worker} ({worker.family}) is running at {url}")
-    print(f"  state: {STATE.relative_to(PROJECT_ROOT)} (migrations applied to {len(worker.d1)} database(s))")
-    for route in worker.routes:
-        print(f"  deployed at {route.host}{route.path}; try: curl {url}{route.path.rstrip('*')}")
+    shown = state.relative_to(PROJECT_ROOT) if state.is_relative_to(PROJECT_ROOT) else state
+    print(f"  state: {shown} (migrations applied to {len(worker.d1)} database(s))")
+    api_key = _local_api_key(instance, worker)
+    for line in route_hints(worker, url, api_key):
+        print(line)
+    if api_key:
+        print(f"  local API key: {api_key} (its hash is in the local {_API_KEYS} namespace)")
     for cron in worker.crons:
         print(f"  cron {cron!r}: curl '{url}/cdn-cgi/handler/scheduled?cron={cron.replace(' ', '+')}'")
     for binding, value in sorted(generated.items()):
