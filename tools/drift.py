@@ -65,67 +65,70 @@ class Resource:
         return self.type.rsplit(":", 1)[-1]
 
 
+# The terraform-provider-cloudflare version the pinned pulumi_cloudflare bridges, at least.
+# pulumi-cloudflare v6.17.0, the newest release whose source is readable here, pins its
+# `upstream` submodule at b2277b8 = terraform-provider-cloudflare 5.19.1; later releases
+# bridge the same or newer. tests/delivery/test_drift.py ties this to requirements.txt, so
+# a new pulumi_cloudflare pin makes someone re-check the list below.
+BRIDGED_FOR = "pulumi_cloudflare==6.23.1"
+BRIDGED_UPSTREAM = (5, 19, 1)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
 @dataclass(frozen=True)
 class NoiseRule:
-    """A perpetual diff an upstream provider issue describes: not drift, listed apart."""
+    """A perpetual diff an upstream provider issue describes: not drift, listed apart.
+
+    `reported_on` is the terraform-provider-cloudflare version the issue was reported
+    against; `fixed_in` the release that fixed it, None while it is open. An entry fixed in
+    the bridged version or before must go: the diff it matched would now be real drift.
+    """
 
     issue: int
     summary: str
     types: frozenset[str]
     matches: Callable[[Change, dict[str, Any]], bool]
+    reported_on: str
+    fixed_in: str | None = None
 
     @property
     def link(self) -> str:
         return f"[terraform-provider-cloudflare#{self.issue}]({UPSTREAM}{self.issue})"
+
+    @property
+    def versions(self) -> str:
+        until = f"fixed in {self.fixed_in}" if self.fixed_in else "still open upstream"
+        return f"terraform-provider-cloudflare {self.reported_on} ({until})"
+
+    def applies_to(self, upstream: tuple[int, ...]) -> bool:
+        """Whether a provider at `upstream` or later may still show this diff."""
+        return self.fixed_in is None or upstream < _version(self.fixed_in)
 
 
 def _empty(value: Any) -> bool:
     return value is ABSENT or value is None or value == [] or value == {} or value == ""
 
 
-def _secret_text_binding(change: Change, state: dict[str, Any]) -> bool:
-    match = re.fullmatch(r"bindings\[(\d+)\](\.text)?", change.path)
-    if not match:
-        return False
-    for container in ("inputs", "outputs"):
-        bindings = state.get(container, {}).get("bindings")
-        index = int(match.group(1))
-        if isinstance(bindings, list) and index < len(bindings) and isinstance(bindings[index], dict):
-            if bindings[index].get("type") == "secret_text":
-                return change.path.endswith(".text") or set(_changed_keys(change)) <= {"text"}
-    return False
-
-
-def _changed_keys(change: Change) -> list[str]:
-    if isinstance(change.old, dict) and isinstance(change.new, dict):
-        return [k for k in set(change.old) | set(change.new) if change.old.get(k) != change.new.get(k)]
-    return ["*"]
-
-
+# Checked 2026-12-01 against the upstream tracker and CHANGELOG. Gone since they were
+# fixed before the bridged version: #5522 (workers_script metadata diffs after every apply;
+# fixed by #5775, released in 5.8.0) and #5892 (secret_text bindings on every deploy; 5.8.3).
 NOISE: tuple[NoiseRule, ...] = (
-    NoiseRule(
-        5522,
-        "workers_script shows changes after every apply in metadata the API maintains",
-        frozenset({"WorkersScript"}),
-        lambda c, _: c.path in {"createdOn", "modifiedOn", "startupTimeMs", "hasAssets", "hasModules", "placementStatus"},
-    ),
-    NoiseRule(
-        5892,
-        "secret_text bindings show as changed on every deploy (the API never returns secret values)",
-        frozenset({"WorkersScript"}),
-        _secret_text_binding,
-    ),
     NoiseRule(
         7342,
         "notification_policy drifts on every plan (empty mechanism lists, created/modified timestamps)",
         frozenset({"NotificationPolicy"}),
         lambda c, _: c.path in {"created", "modified"} or (c.path.startswith("mechanisms.") and _empty(c.old) and _empty(c.new)),
+        reported_on="5.23.0",
     ),
     NoiseRule(
         5607,
         "R2 jurisdiction \"default\" versus unset shows as a change",
         frozenset({"R2Bucket", "R2BucketCors", "R2BucketLifecycle", "R2CustomDomain"}),
         lambda c, _: c.path == "jurisdiction" and all(_empty(v) or v == "default" for v in (c.old, c.new)),
+        reported_on="5.5.0",
     ),
 )
 
@@ -386,7 +389,11 @@ def render(report: Report) -> str:
             if not entries:
                 continue
             old, new = _columns(report.source)
-            lines += [f"#### {rule.link}: {rule.summary}", "", f"| resource | property | {old} | {new} |", "|---|---|---|---|"]
+            lines += [
+                f"#### {rule.link}: {rule.summary}", "",
+                f"Reported against {rule.versions}; {BRIDGED_FOR} bridges {'.'.join(map(str, BRIDGED_UPSTREAM))} or later.", "",
+                f"| resource | property | {old} | {new} |", "|---|---|---|---|",
+            ]
             lines += [f"| `{r.name}` | `{c.path}` | {code_cell(c.old)} | {code_cell(c.new)} |" for r, c in entries]
             lines.append("")
     if report.warnings:

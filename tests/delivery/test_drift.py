@@ -87,8 +87,6 @@ DELETED = document(
     step("same", "script", "blaze-monitor-script", old=script(), new=script()),
 )
 NOISE_ONLY = document(
-    step("update", "script", "blaze-monitor-script", old=script(), new=script(secret=None, modified="2026-02-01T00:00:00Z"),
-         detailedDiff=update("bindings[1].text", "delete") | update("modifiedOn")),
     step("update", "policy", "alerting-policy-certificates",
          old={"name": "blaze-certificates", "mechanisms": {"emails": [{"id": "oncall@blazesportsintel.com"}], "pagerduties": []},
               "modified": "2026-01-01T00:00:00Z"},
@@ -97,6 +95,11 @@ NOISE_ONLY = document(
          detailedDiff=update("mechanisms.pagerduties", "delete") | update("modified")),
     step("update", "bucket", "blaze-media-bucket", old={"name": "blaze-media"}, new={"name": "blaze-media", "jurisdiction": "default"},
          detailedDiff=update("jurisdiction", "add")),
+)
+# Diffs the provider showed before #5522 (fixed in 5.8.0) and #5892 (5.8.3) were fixed.
+FIXED_UPSTREAM = document(
+    step("update", "script", "blaze-monitor-script", old=script(), new=script(secret=None, modified="2026-02-01T00:00:00Z"),
+         detailedDiff=update("bindings[1].text", "delete") | update("modifiedOn")),
 )
 NOISE_AND_DRIFT = document(
     step("update", "script", "blaze-monitor-script", old=script(), new=script(content_sha="c" * 64, secret=None),
@@ -139,29 +142,51 @@ def test_deleted_outside_pulumi() -> None:
     assert "### Deleted outside Pulumi\n\n- `blaze-mlb-games` (cloudflare:index/d1Database:D1Database)" in text
 
 
-def test_noise_only_is_not_drift_and_each_entry_names_its_upstream_issue() -> None:
+def test_noise_only_is_not_drift_and_each_entry_names_its_upstream_issue_and_versions() -> None:
     report, text = report_of(NOISE_ONLY)
     assert not report.has_drift and report.drifted == []
     assert {issue: [(r.name, c.path) for r, c in entries] for issue, entries in report.noise.items()} == {
-        5892: [("blaze-monitor-script", "bindings[1].text")],
-        5522: [("blaze-monitor-script", "modifiedOn")],
         7342: [("alerting-policy-certificates", "mechanisms.pagerduties"), ("alerting-policy-certificates", "modified")],
         5607: [("blaze-media-bucket", "jurisdiction")],
     }
-    assert "**No drift** (3 resources checked)." in text
-    assert '| `blaze-monitor-script` | `bindings[1].text` | `"[secret]"` | `(absent)` |' in text
-    assert '| `blaze-monitor-script` | `modifiedOn` | `"2026-01-01T00:00:00Z"` | `"2026-02-01T00:00:00Z"` |' in text
-    for issue in (5522, 5892, 7342, 5607):
-        assert f"[terraform-provider-cloudflare#{issue}](https://github.com/cloudflare/terraform-provider-cloudflare/issues/{issue})" in text
+    for issue, reported in ((7342, "5.23.0"), (5607, "5.5.0")):
+        assert f"#### [terraform-provider-cloudflare#{issue}](https://github.com/cloudflare/terraform-provider-cloudflare/issues/{issue})" in text
+        assert (f"Reported against terraform-provider-cloudflare {reported} (still open upstream); "
+                "pulumi_cloudflare==6.23.1 bridges 5.19.1 or later.") in text
+
+
+def test_diffs_of_issues_fixed_upstream_before_the_bridged_version_are_drift() -> None:
+    # #5522 (fixed by #5775 in 5.8.0) and #5892 (5.8.3): the provider no longer shows these
+    # diffs, so a changed modifiedOn or secret_text binding is someone else's deploy.
+    report, text = report_of(FIXED_UPSTREAM)
+    assert report.has_drift
+    assert [(r.name, [c.path for c in changes]) for r, changes in report.drifted] == [
+        ("blaze-monitor-script", ["bindings[1].text", "modifiedOn"]),
+    ]
+    assert 5522 not in report.noise and 5892 not in report.noise
+
+
+def test_every_noise_entry_is_open_at_the_bridged_version_and_the_pin_is_the_one_checked() -> None:
+    assert all(rule.applies_to(drift.BRIDGED_UPSTREAM) for rule in drift.NOISE)
+    pins = (ROOT / "requirements.txt").read_text().split()
+    assert drift.BRIDGED_FOR in pins, "pulumi_cloudflare changed: re-check tools/drift.py NOISE and BRIDGED_UPSTREAM"
+    fixed = drift.NoiseRule(1, "fixed", frozenset(), lambda c, s: True, reported_on="5.3.0", fixed_in="5.8.0")
+    assert not fixed.applies_to(drift.BRIDGED_UPSTREAM) and fixed.applies_to((5, 7, 9))
 
 
 def test_noise_plus_real_drift_keeps_them_apart() -> None:
-    report, text = report_of(NOISE_AND_DRIFT)
+    doc = document(
+        step("update", "script", "blaze-monitor-script", old=script(), new=script(content_sha="c" * 64),
+             detailedDiff=update("contentSha256")),
+        step("update", "bucket", "blaze-media-bucket", old={"name": "blaze-media"}, new={"name": "blaze-media", "jurisdiction": "default"},
+             detailedDiff=update("jurisdiction", "add")),
+    )
+    report, text = report_of(doc)
     assert [[c.path for c in changes] for _, changes in report.drifted] == [["contentSha256"]]
-    assert [c.path for _, c in report.noise[5892]] == ["bindings[1].text"]
+    assert [c.path for _, c in report.noise[5607]] == ["jurisdiction"]
     drifted, noise = text.split("### Known provider noise")
-    assert "contentSha256" in drifted and "bindings[1].text" not in drifted
-    assert "bindings[1].text" in noise and "contentSha256" not in noise
+    assert "contentSha256" in drifted and "jurisdiction" not in drifted
+    assert "jurisdiction" in noise and "contentSha256" not in noise
 
 
 def test_a_real_change_beside_a_quirks_property_is_still_drift() -> None:
@@ -202,7 +227,7 @@ def test_secrets_are_redacted_even_when_the_cli_showed_them() -> None:
     report, text = report_of(doc)
     assert "hunter2" not in text
     assert '| `url` | update | `"[secret]"` | `"[secret]"` |' in text
-    assert [c.path for _, changes in report.drifted for c in changes] == ["contentSha256", "secret", "url"]
+    assert [c.path for _, changes in report.drifted for c in changes] == ["bindings[1]", "contentSha256", "secret", "url"]
 
 
 def test_errors_from_the_run_mean_the_check_is_incomplete() -> None:
