@@ -39,7 +39,8 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 UPSTREAM = "https://github.com/cloudflare/terraform-provider-cloudflare/issues/"
 _TOP_LEVEL_KEYS = {"config", "steps", "diagnostics", "duration", "changeSummary", "maybeCorrupt"}
 _UNCHANGED_OPS = {"same", "refresh", "read", "discard"}
-_REPLACE_OPS = {"replace", "create-replace", "delete-replace", "read-replace", "discard-replace", "import-replace"}
+# The engine's step ops of a replacement (pkg/resource/deploy/step.go, StepOp).
+_REPLACE_OPS = {"replace", "create-replacement", "delete-replaced", "read-replacement", "discard-replaced", "import-replacement"}
 
 
 class ReportInputError(Exception):
@@ -329,7 +330,13 @@ def build_report(document: dict[str, Any], source: str, stack: str | None = None
             if real:
                 report.drifted.append((resource, real))
     report.replaced = list(replaced.values())
-    report.checked = len(checked)
+    # A preview leaves unchanged resources out of its steps (they are shown only with
+    # --show-sames), so the CLI's own per-operation counts are the number checked.
+    summary = document.get("changeSummary")
+    if isinstance(summary, dict) and summary and all(isinstance(n, int) and n >= 0 for n in summary.values()):
+        report.checked = sum(summary.values())
+    else:
+        report.checked = len(checked)
     return report
 
 

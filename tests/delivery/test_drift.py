@@ -52,10 +52,15 @@ def update(path: str, kind: str = "update", input_diff: bool = False) -> dict[st
     return {path: {"kind": kind, "inputDiff": input_diff}}
 
 
+# Steps that are not logical operations: the engine leaves them out of changeSummary.
+NOT_COUNTED = {"create-replacement", "delete-replaced", "read-replacement", "discard-replaced", "import-replacement"}
+
+
 def document(*steps: dict[str, Any], diagnostics: list | None = None) -> dict[str, Any]:
     summary: dict[str, int] = {}
     for s in steps:
-        summary[s["op"]] = summary.get(s["op"], 0) + 1
+        if s["op"] not in NOT_COUNTED:
+            summary[s["op"]] = summary.get(s["op"], 0) + 1
     stack = {"op": "same", "urn": "urn:pulumi:prod::blaze-infra::pulumi:pulumi:Stack::blaze-infra-prod", "detailedDiff": None}
     return {
         "config": {"blaze-infra:accountId": "5c0f4e2d9a8b47c6b1e3d2f0a9c8b7e6", "blaze-infra:opsWebhookUrl": "[secret]"},
@@ -204,9 +209,9 @@ def test_a_real_change_beside_a_quirks_property_is_still_drift() -> None:
 def test_planned_replacements_from_a_preview_are_listed_once_with_their_reasons() -> None:
     old, new = {"name": "blaze-mlb-games"}, {"name": "blaze-mlb-games-v2"}
     doc = document(
-        step("create-replace", "d1", "blaze-mlb-games", old=old, new=new, replaceReasons=["name"], detailedDiff=update("name", "update-replace", True)),
+        step("create-replacement", "d1", "blaze-mlb-games", old=old, new=new, replaceReasons=["name"], detailedDiff=update("name", "update-replace", True)),
         step("replace", "d1", "blaze-mlb-games", old=old, new=new, replaceReasons=["name"], detailedDiff=update("name", "update-replace", True)),
-        step("delete-replace", "d1", "blaze-mlb-games", old=old, new=new),
+        step("delete-replaced", "d1", "blaze-mlb-games", old=old, new=new),
     )
     report, text = report_of(doc, "preview")
     assert [(r.name, reasons) for r, reasons, _ in report.replaced] == [("blaze-mlb-games", ["name"])] and report.checked == 1
@@ -290,3 +295,11 @@ def test_property_paths_parse_like_pulumis() -> None:
     assert drift.parse_path('tags["a.b"].value') == ["tags", "a.b", "value"]
     assert drift.value_at({"tags": {"a.b": {"value": 1}}}, drift.parse_path('tags["a.b"].value')) == 1
     assert drift.value_at({"a": []}, ["a", 0]) is drift.ABSENT
+
+
+def test_a_clean_preview_counts_what_its_change_summary_counts() -> None:
+    # `pulumi preview --json` leaves unchanged resources out of `steps`: only the stack is there.
+    doc = {"steps": [{"op": "same", "urn": "urn:pulumi:prod::blaze-infra::pulumi:pulumi:Stack::blaze-infra-prod"}],
+           "changeSummary": {"same": 152}, "duration": 1}
+    report, text = report_of(doc, "preview")
+    assert report.checked == 152 and "**No drift** (152 resources checked)." in text
