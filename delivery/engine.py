@@ -61,11 +61,16 @@ class Binary:
 
 PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
+PULUMI_YAML = "github.com/pulumi/pulumi-yaml"
 
 BINARIES = (
     Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
     Binary("venvcheck", "pulumi", "blaze-infra/engine/pulumi/venvcheck"),
     Binary("schemacheck", "cloudflare", "./cmd/blaze-schemacheck", inside=CLOUDFLARE_TERRAFORM),
+    # The YAML language host: no Python one is served (README "The real engine"), but with
+    # this one the CLI runs real programs, so tests read the JSON it really prints.
+    # pulumi-yaml v1.25.0 builds against its own pulumi pkg (v3.206.0), not v3.274.1.
+    Binary("pulumi-language-yaml", "yaml", f"{PULUMI_YAML}/cmd/pulumi-language-yaml", f"{PULUMI_YAML}/pkg/version.Version", PULUMI_YAML),
 )
 
 

@@ -1,7 +1,7 @@
 """The drift report: Markdown from the JSON that `pulumi refresh --preview-only --json` or
 `pulumi preview [--refresh] --json` prints.
 
-    python -m tools.drift FILE [--source refresh|preview] [--stack NAME] [--out REPORT.md]
+    python -m tools.drift FILE [--stack NAME] [--out REPORT.md] [--source refresh|preview]
 
 The document is the CLI's preview digest (pulumi/pulumi pkg/display/json.go): `steps`
 with `op`, `urn`, `oldState`, `newState`, `detailedDiff` (path -> {kind, inputDiff}),
@@ -11,10 +11,14 @@ deleted outside Pulumi, and planned replacements. Known provider noise (diffs th
 issues in NOISE describe) is listed apart, keyed to its issue, and is not drift. Secret
 values never appear: the CLI prints them as "[secret]", and values the provider marks or
 this fleet knows as secret are redacted again here in case `--show-secrets` was used.
+Which command printed the document is read from its root stack's step (`document_kind`);
+`--source` only confirms it. The number checked and any change the steps do not detail
+come from `changeSummary`, the CLI's own counts.
 
 Exit codes (of this command; `make drift-report` turns any failure into 2):
 0 no drift; 3 drift (or the run reported errors, so the check is incomplete);
-2 the file is empty, unreadable, truncated or not that shape.
+2 the file is empty, unreadable, truncated or not that shape, or not of the command
+`--source` names.
 """
 
 from __future__ import annotations
@@ -147,10 +151,12 @@ class Report:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     maybe_corrupt: bool = False
+    # Changed resources the CLI's changeSummary counts but the steps do not detail.
+    undetailed: int = 0
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.drifted or self.deleted or self.created or self.replaced or self.errors)
+        return bool(self.drifted or self.deleted or self.created or self.replaced or self.errors or self.undetailed)
 
 
 # Reading the document --------------------------------------------------------------------
@@ -288,6 +294,25 @@ def _noise_rule(resource: Resource, change: Change, state: dict[str, Any]) -> No
     return None
 
 
+STACK_TYPE = "pulumi:pulumi:Stack"
+# changeSummary ops that leave a resource as it was.
+_UNCHANGED_SUMMARY = {"same", "read", "discard", "refresh"}
+
+
+def document_kind(document: dict[str, Any]) -> str | None:
+    """Which command printed the document: "refresh", "preview", or None if it cannot say.
+
+    Both digests always carry the root stack's step (json.go shows it whatever the options).
+    `pulumi refresh --preview-only` gives every resource, the stack included, a `refresh`
+    step; `pulumi preview` gives the stack a `same` or `update` step, after the refresh
+    steps when run with --refresh. Seen with the pinned CLI (tests/engine/test_drift_documents.py).
+    """
+    ops = {s["op"] for s in document.get("steps") or [] if _resource(s).type == STACK_TYPE}
+    if ops - {"refresh"}:
+        return "preview"
+    return "refresh" if ops else None
+
+
 def build_report(document: dict[str, Any], source: str, stack: str | None = None) -> Report:
     steps = document.get("steps") or []
     if stack is None:
@@ -303,7 +328,7 @@ def build_report(document: dict[str, Any], source: str, stack: str | None = None
     checked: set[str] = set()
     for step in steps:
         resource = _resource(step)
-        if resource.type == "pulumi:pulumi:Stack":
+        if resource.type == STACK_TYPE:
             continue
         op = step["op"]
         checked.add(resource.urn)
@@ -332,9 +357,18 @@ def build_report(document: dict[str, Any], source: str, stack: str | None = None
     report.replaced = list(replaced.values())
     # A preview leaves unchanged resources out of its steps (they are shown only with
     # --show-sames), so the CLI's own per-operation counts are the number checked.
+    # The CLI counts the stack itself; a refresh that changed only outputs gives `update`
+    # in the summary but no detailed step, so what the summary counts and the steps do not
+    # show is drift too, never a clean report.
     summary = document.get("changeSummary")
     if isinstance(summary, dict) and summary and all(isinstance(n, int) and n >= 0 for n in summary.values()):
-        report.checked = sum(summary.values())
+        stack_ops = {s["op"] for s in steps if _resource(s).type == STACK_TYPE}
+        report.checked = max(0, sum(summary.values()) - (1 if stack_ops else 0))
+        stack_changed = 1 if stack_ops - _UNCHANGED_SUMMARY else 0  # new stack outputs are not drift
+        changed = sum(n for op, n in summary.items() if op not in _UNCHANGED_SUMMARY) - stack_changed
+        shown = {r.urn for r, _ in report.drifted} | {r.urn for r in report.deleted + report.created}
+        shown |= {r.urn for r, _, _ in report.replaced} | {r.urn for entries in report.noise.values() for r, _ in entries}
+        report.undetailed = max(0, changed - len(shown))
     else:
         report.checked = len(checked)
     return report
@@ -361,12 +395,19 @@ def render(report: Report) -> str:
     counts = (
         f"{len(report.drifted)} drifted, {len(report.deleted)} deleted outside Pulumi, "
         f"{len(report.created)} missing, {len(report.replaced)} to be replaced"
+        + (f", {report.undetailed} changed without detail" if report.undetailed else "")
     )
     checked = f"{report.checked} resource{'' if report.checked == 1 else 's'} checked"
     if report.has_drift:
         lines.append(f"**Drift found:** {counts} ({checked}).")
     else:
         lines.append(f"**No drift** ({checked}).")
+    if report.undetailed:
+        lines.append(
+            f"The CLI counts {report.undetailed} changed resource{'' if report.undetailed == 1 else 's'} that its JSON does not "
+            f"detail (a change of outputs only, for example): run `{command}` interactively to see "
+            f"{'it' if report.undetailed == 1 else 'them'}."
+        )
     if noise_count:
         lines.append(f"Known provider quirks ({noise_count}) are listed separately below; they are not drift.")
     lines.append("")
@@ -416,8 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", type=Path, help="the JSON the pulumi command printed")
     parser.add_argument(
-        "--source", choices=("refresh", "preview"), default="refresh",
-        help="which command printed it (refresh: state vs account; preview: account vs code)",
+        "--source", choices=("refresh", "preview"),
+        help="which command printed it; read from the document (its root stack's step), so this only "
+        "confirms it, and is needed only when the document has no root stack step",
     )
     parser.add_argument("--stack", help="stack name for the title (default: from the URNs)")
     parser.add_argument("--out", type=Path, help="also write the Markdown here")
@@ -427,7 +469,14 @@ def main(argv: list[str] | None = None) -> int:
             text = args.file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise ReportInputError(f"{args.file}: cannot be read ({err})") from None
-        report = build_report(load_document(text, str(args.file)), args.source, args.stack)
+        document = load_document(text, str(args.file))
+        kind = document_kind(document)
+        if kind is not None and args.source is not None and kind != args.source:
+            raise ReportInputError(f"{args.file}: the JSON of `pulumi {kind}`, not of `pulumi {args.source}` as --source says")
+        source = kind or args.source
+        if source is None:
+            raise ReportInputError(f"{args.file}: no root stack step tells which command printed it; give --source refresh|preview")
+        report = build_report(document, source, args.stack)
     except ReportInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_UNUSABLE

@@ -56,15 +56,27 @@ def update(path: str, kind: str = "update", input_diff: bool = False) -> dict[st
 NOT_COUNTED = {"create-replacement", "delete-replaced", "read-replacement", "discard-replaced", "import-replacement"}
 
 
-def document(*steps: dict[str, Any], diagnostics: list | None = None) -> dict[str, Any]:
-    summary: dict[str, int] = {}
+def document(*steps: dict[str, Any], diagnostics: list | None = None, kind: str = "refresh") -> dict[str, Any]:
+    """A digest as the pinned CLI prints it (tests/engine/test_drift_documents.py runs it).
+
+    `refresh --preview-only` gives every resource and the stack a `refresh` step (counted as
+    `same` when unchanged); `preview` gives the stack a `same` step. The CLI's changeSummary
+    counts the stack too.
+    """
+    summary: dict[str, int] = {"same": 1}
+    out = []
     for s in steps:
-        if s["op"] not in NOT_COUNTED:
-            summary[s["op"]] = summary.get(s["op"], 0) + 1
-    stack = {"op": "same", "urn": "urn:pulumi:prod::blaze-infra::pulumi:pulumi:Stack::blaze-infra-prod", "detailedDiff": None}
+        if kind == "refresh" and s["op"] == "same":
+            s = {**s, "op": "refresh"}
+        counted = "same" if s["op"] == "refresh" else s["op"]
+        if counted not in NOT_COUNTED:
+            summary[counted] = summary.get(counted, 0) + 1
+        out.append(s)
+    stack = {"op": "refresh" if kind == "refresh" else "same",
+             "urn": "urn:pulumi:prod::blaze-infra::pulumi:pulumi:Stack::blaze-infra-prod", "detailedDiff": None}
     return {
         "config": {"blaze-infra:accountId": "5c0f4e2d9a8b47c6b1e3d2f0a9c8b7e6", "blaze-infra:opsWebhookUrl": "[secret]"},
-        "steps": [stack, *steps], "diagnostics": diagnostics or [], "duration": 4_200_000_000, "changeSummary": summary,
+        "steps": [stack, *out], "diagnostics": diagnostics or [], "duration": 4_200_000_000, "changeSummary": summary,
     }
 
 
@@ -212,6 +224,7 @@ def test_planned_replacements_from_a_preview_are_listed_once_with_their_reasons(
         step("create-replacement", "d1", "blaze-mlb-games", old=old, new=new, replaceReasons=["name"], detailedDiff=update("name", "update-replace", True)),
         step("replace", "d1", "blaze-mlb-games", old=old, new=new, replaceReasons=["name"], detailedDiff=update("name", "update-replace", True)),
         step("delete-replaced", "d1", "blaze-mlb-games", old=old, new=new),
+        kind="preview",
     )
     report, text = report_of(doc, "preview")
     assert [(r.name, reasons) for r, reasons, _ in report.replaced] == [("blaze-mlb-games", ["name"])] and report.checked == 1
@@ -300,6 +313,42 @@ def test_property_paths_parse_like_pulumis() -> None:
 def test_a_clean_preview_counts_what_its_change_summary_counts() -> None:
     # `pulumi preview --json` leaves unchanged resources out of `steps`: only the stack is there.
     doc = {"steps": [{"op": "same", "urn": "urn:pulumi:prod::blaze-infra::pulumi:pulumi:Stack::blaze-infra-prod"}],
-           "changeSummary": {"same": 152}, "duration": 1}
+           "changeSummary": {"same": 153}, "duration": 1}  # the CLI counts the stack too
     report, text = report_of(doc, "preview")
     assert report.checked == 152 and "**No drift** (152 resources checked)." in text
+
+
+def test_changes_the_summary_counts_but_the_steps_do_not_detail_are_drift() -> None:
+    # What the pinned CLI printed for a refresh that changed two resources' outputs only:
+    # every step stays `refresh`, without a detailedDiff; only changeSummary says `update`.
+    doc = document()
+    doc["changeSummary"] = {"same": 1, "update": 2}
+    report, text = report_of(doc)
+    assert report.has_drift and report.undetailed == 2 and report.checked == 2
+    assert "**Drift found:** 0 drifted, 0 deleted outside Pulumi, 0 missing, 0 to be replaced, 2 changed without detail" in text
+    assert "run `pulumi refresh --preview-only` interactively to see them" in text
+
+
+def test_the_kind_comes_from_the_document() -> None:
+    assert drift.document_kind(CLEAN) == "refresh"
+    assert drift.document_kind(document(kind="preview")) == "preview"
+    assert drift.document_kind({"steps": [], "changeSummary": {}}) is None
+
+
+@pytest.mark.parametrize(
+    ("doc", "args", "says"),
+    [
+        (CLEAN, ["--source", "preview"], "the JSON of `pulumi refresh`, not of `pulumi preview` as --source says"),
+        ({"steps": [], "changeSummary": {"same": 1}}, [], "give --source refresh|preview"),
+    ],
+    ids=["source contradicts the document", "no stack step and no source"],
+)
+def test_a_document_of_the_other_command_or_of_none_exits_2(tmp_path: Path, doc: dict, args: list[str], says: str) -> None:
+    result = run_cli(tmp_path, json.dumps(doc), *args)
+    assert result.returncode == 2 and says in result.stderr and result.stdout == ""
+
+
+def test_a_preview_document_is_read_as_a_preview_without_being_told(tmp_path: Path) -> None:
+    doc = document(step("update", "d1", "blaze-mlb-games", old={"name": "a"}, new={"name": "b"}, detailedDiff=update("name")), kind="preview")
+    result = run_cli(tmp_path, json.dumps(doc))
+    assert result.returncode == 3 and "(pulumi preview --refresh)" in result.stdout and "| in the account | in the code |" in result.stdout

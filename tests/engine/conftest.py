@@ -38,9 +38,12 @@ class Cli:
     cwd: Path
     home: Path
     state: Path
+    plugins: Path | None = None  # a folder of plugin binaries (a language host) put first on PATH
 
     def environment(self) -> dict[str, str]:
         keep = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_"))}
+        if self.plugins is not None:
+            keep["PATH"] = os.pathsep.join([str(self.plugins), keep.get("PATH", "")])
         return keep | {
             "PULUMI_HOME": str(self.home),
             "PULUMI_BACKEND_URL": self.state.as_uri(),
