@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 from pathlib import Path
 
@@ -23,6 +24,11 @@ EVERY_5_MIN = "*/5 * * * *"
 MINUTE = 60_000
 DAY = 86_400_000
 MB = 1024 * 1024
+# A size breach from one big row; latency limits far above a cold workerd's first probe.
+SIZE_LIMITS = {
+    "SIZE_WARNING_MB": "1", "SIZE_CRITICAL_MB": "50", "REALERT_MINUTES": "60",
+    "LATENCY_WARNING_MS": "60000", "LATENCY_CRITICAL_MS": "120000",
+}
 
 
 @pytest.fixture
@@ -31,9 +37,17 @@ def hook(stub: LoopbackStub) -> LoopbackStub:
     return stub
 
 
-def start_monitor(start: Start, hook: LoopbackStub, **options: object) -> Instance:
-    secrets = {"ALERT_WEBHOOK_URL": f"{hook.url}/hook", "ALERT_WEBHOOK_SECRET": SECRET}
+def start_monitor(start: Start, hook: LoopbackStub, webhook_url: str | None = None, **options: object) -> Instance:
+    secrets = {"ALERT_WEBHOOK_URL": webhook_url or f"{hook.url}/hook", "ALERT_WEBHOOK_SECRET": SECRET}
     return start([WORKER], secrets=secrets, **options)
+
+
+def refusing_url() -> str:
+    """A loopback address where nothing listens: the webhook's host is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hook"
 
 
 def monitored(catalog: Catalog) -> list[str]:
@@ -134,7 +148,7 @@ def test_tables_with_any_legal_sqlite_name_are_measured(start: Start, hook: Loop
 
 
 def test_a_breach_alerts_once_reminds_escalates_and_recovers(start: Start, hook: LoopbackStub, tmp_path: Path) -> None:
-    limits = {"SIZE_WARNING_MB": "1", "SIZE_CRITICAL_MB": "50", "REALERT_MINUTES": "60"}
+    limits = SIZE_LIMITS
     mf = start_monitor(start, hook, vars=limits, persist=tmp_path)
     grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
     t0 = now_ms()
@@ -229,7 +243,118 @@ def test_an_unreachable_webhook_is_recorded_and_retried(start: Start, stub: Loop
     deliveries = mf.d1(WORKER, "MONITOR_DB", "SELECT kind, status, error FROM alert_deliveries ORDER BY id")
     assert deliveries == [
         {"kind": "opened", "status": 503, "error": "webhook answered 503"},
-        {"kind": "reminder", "status": 200, "error": None},
+        {"kind": "opened", "status": 200, "error": None},
+    ]
+
+
+RECOVERED = SIZE_LIMITS | {"SIZE_WARNING_MB": "100", "SIZE_CRITICAL_MB": "200"}
+
+
+def test_an_alert_the_webhook_did_not_take_is_delivered_by_the_next_run_once(
+    start: Start, hook: LoopbackStub, tmp_path: Path
+) -> None:
+    # Run 1: nothing listens at the webhook's address. Run 2: it is back.
+    mf = start_monitor(start, hook, webhook_url=refusing_url(), vars=SIZE_LIMITS, persist=tmp_path)
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+    run(mf, t0)
+    mf.close()
+    assert hook.received() == []
+
+    mf = start_monitor(start, hook, vars=SIZE_LIMITS, persist=tmp_path)
+    run(mf, t0 + 5 * MINUTE)
+    run(mf, t0 + 10 * MINUTE)
+    assert alerts(hook) == [("opened", "DB_ODDS", "size_mb", "warning")]
+    opened = signed_messages(hook)[0]
+    assert opened["incident"]["id"] == mf.d1(WORKER, "MONITOR_DB", "SELECT id FROM incidents")[0]["id"]
+    assert opened["incident"]["openedAt"] == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 / 1000)) + f".{t0 % 1000:03d}Z"
+
+
+def test_a_recovery_whose_delivery_failed_is_delivered_later(start: Start, stub: LoopbackStub, tmp_path: Path) -> None:
+    stub.answer("/hook", Answer(204))
+    mf = start_monitor(start, stub, vars=SIZE_LIMITS, persist=tmp_path)
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+    run(mf, t0)
+    mf.close()
+
+    stub.answer("/hook", Answer(500))
+    mf = start_monitor(start, stub, vars=RECOVERED, persist=tmp_path)
+    run(mf, t0 + 5 * MINUTE)
+    assert [a[0] for a in alerts(stub)] == ["opened", "resolved"]  # the recovery was tried, and refused
+    refused = signed_messages(stub)[1]
+    stub.clear()
+
+    stub.answer("/hook", Answer(204))
+    run(mf, t0 + 10 * MINUTE)
+    run(mf, t0 + 15 * MINUTE)
+    assert alerts(stub) == [("resolved", "DB_ODDS", "size_mb", "resolved")]
+    delivered = signed_messages(stub)[0]
+    assert delivered["alertId"] == refused["alertId"], "a receiver can tell a retry from a new alert"
+    resolved = delivered["incident"]["resolvedAt"]
+    assert resolved == time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((t0 + 5 * MINUTE) / 1000)) + f".{t0 % 1000:03d}Z"
+
+
+def test_an_accepted_alert_is_not_sent_again_while_a_refused_one_is_retried(start: Start, stub: LoopbackStub) -> None:
+    stub.answer("/hook", Answer(204))
+    mf = start_monitor(start, stub, vars=SIZE_LIMITS)
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+    run(mf, t0)
+    stub.answer("/hook", Answer(503))
+    grow(mf, "DB_ANALYTICS", BIG_PROJECTION)
+    run(mf, t0 + 5 * MINUTE)
+    stub.clear()
+
+    stub.answer("/hook", Answer(204))
+    run(mf, t0 + 10 * MINUTE)
+    run(mf, t0 + 15 * MINUTE)
+    assert alerts(stub) == [("opened", "DB_ANALYTICS", "size_mb", "warning")]
+    attempts = mf.d1(WORKER, "MONITOR_DB", "SELECT i.database, d.kind, d.status FROM alert_deliveries d JOIN incidents i ON i.id = d.incident_id ORDER BY d.id")
+    assert attempts == [
+        {"database": "DB_ODDS", "kind": "opened", "status": 204},
+        {"database": "DB_ANALYTICS", "kind": "opened", "status": 503},
+        {"database": "DB_ANALYTICS", "kind": "opened", "status": 204},
+    ]
+
+
+def test_a_destination_back_after_hours_gets_the_pending_alert_not_a_burst_of_reminders(start: Start, stub: LoopbackStub) -> None:
+    stub.answer("/hook", Answer(503))
+    mf = start_monitor(start, stub, vars=SIZE_LIMITS)
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+    for minutes in range(0, 180, 30):
+        run(mf, t0 + minutes * MINUTE)
+    stub.clear()
+    stub.answer("/hook", Answer(204))
+    run(mf, t0 + 180 * MINUTE)
+    assert alerts(stub) == [("opened", "DB_ODDS", "size_mb", "warning")]
+    run(mf, t0 + 235 * MINUTE)
+    assert len(alerts(stub)) == 1
+    run(mf, t0 + 240 * MINUTE)  # the re-alert interval after the last reminder that was due
+    assert [a[0] for a in alerts(stub)] == ["opened", "reminder"]
+
+
+def test_retrying_stops_when_the_alert_is_older_than_the_retry_window(start: Start, stub: LoopbackStub, tmp_path: Path) -> None:
+    stub.answer("/hook", Answer(204))
+    mf = start_monitor(start, stub, vars=SIZE_LIMITS | {"ALERT_RETRY_HOURS": "1"}, persist=tmp_path)
+    grow(mf, "DB_ODDS", BIG_ODDS_EVENT)
+    t0 = now_ms()
+    run(mf, t0)
+    mf.close()
+
+    stub.answer("/hook", Answer(502))
+    mf = start_monitor(start, stub, vars=RECOVERED | {"ALERT_RETRY_HOURS": "1"}, persist=tmp_path)
+    t1 = t0 + 5 * MINUTE
+    run(mf, t1)
+    run(mf, t1 + 55 * MINUTE)  # within the hour: tried again
+    stub.answer("/hook", Answer(204))
+    run(mf, t1 + 65 * MINUTE)  # past it: given up, not sent
+    assert [a[0] for a in alerts(stub)] == ["opened", "resolved", "resolved"]
+    outbox = mf.d1(WORKER, "MONITOR_DB", "SELECT kind, attempts, delivered_at, abandoned_at FROM alert_outbox ORDER BY id")
+    assert outbox == [
+        {"kind": "opened", "attempts": 1, "delivered_at": t0, "abandoned_at": None},
+        {"kind": "resolved", "attempts": 2, "delivered_at": None, "abandoned_at": t1 + 65 * MINUTE},
     ]
 
 
