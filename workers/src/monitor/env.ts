@@ -17,6 +17,7 @@ export interface MonitorEnv {
   REPORT_CRON: string;
   ALERT_WEBHOOK_URL: string;
   ALERT_WEBHOOK_SECRET: string;
+  DASHBOARD_TOKEN: string;
 }
 
 /** The monitored databases, by binding name, in a stable order. */
