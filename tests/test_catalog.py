@@ -36,7 +36,7 @@ def test_the_monitor_runs_every_five_minutes_with_a_daily_job_and_30_day_retenti
     assert [period(cron) for cron in monitor.crons] == [timedelta(minutes=5), timedelta(days=1)]
     assert monitor.vars["RETENTION_DAYS"] == "30"
     assert set(monitor.d1.values()) == {db.name for db in CATALOG.databases}
-    assert set(monitor.secrets) == {"ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET"}
+    assert set(monitor.secrets) == {"ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "DASHBOARD_TOKEN"}
 
 
 def test_the_storage_worker_serves_the_media_bucket_with_d1_metadata_and_a_token() -> None:

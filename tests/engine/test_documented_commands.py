@@ -109,7 +109,7 @@ def translate(entry: Documented) -> list[str]:
 
 @pytest.fixture(scope="module")
 def prepared(binaries: dict[str, Path], planned: dict[str, Planned], tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    """A backend as after a deploy: both stacks, their plan's outputs, the ops webhook secrets set."""
+    """A backend as after a deploy: both stacks, their plan's outputs, the secrets the docs read set."""
     base = tmp_path_factory.mktemp("documented")
     (base / "project").mkdir()
     (base / "state").mkdir()
@@ -119,7 +119,7 @@ def prepared(binaries: dict[str, Path], planned: dict[str, Planned], tmp_path_fa
     for stack in ("staging", "prod"):
         cli.run("stack", "init", stack_name(stack))
         import_outputs(cli, stack, planned[stack].plan["outputs"], base)
-        for key in ("opsWebhookUrl", "opsWebhookSecret"):
+        for key in ("opsWebhookUrl", "opsWebhookSecret", "monitorDashboardToken"):
             cli.run("config", "set", "--secret", f"blaze-infra:{key}", f"throwaway-{key}", "-s", stack_name(stack))
     return cli
 

@@ -1,15 +1,15 @@
-// Thresholds, incidents and the webhook.
+// Thresholds and incidents.
 //
 // An incident is one breach of one metric of one database. It alerts when it opens,
 // again when it escalates from warning to critical, as a reminder once per re-alert
-// interval while it lasts, and once more when it clears. Deliveries are signed with
-// HMAC-SHA256 over "<timestamp>.<body>" (X-Blaze-Timestamp, X-Blaze-Signature), so the
-// receiver can check origin and reject replays.
-import { positiveInteger, positiveNumber, text } from "../shared/config";
-import { hmacSha256Hex } from "../shared/crypto";
+// interval while it lasts, and once more when it clears. Alerts are queued in the outbox
+// (outbox.ts), which delivers them.
+import { positiveInteger, positiveNumber } from "../shared/config";
 import type { DatabaseManager, Query } from "../shared/db";
 import type { MonitorEnv } from "./env";
 import { BYTES_PER_MB, type DatabaseMetrics } from "./metrics";
+import { queueAlerts, type Alert } from "./outbox";
+import { sendSigned, type SendResult } from "./webhook";
 
 export type Severity = "warning" | "critical";
 export type Metric = "size_mb" | "growth_mb_per_day" | "latency_ms" | "error";
@@ -87,56 +87,29 @@ export function evaluate(metrics: DatabaseMetrics, limits: ReturnType<typeof thr
   return { measured, breaches };
 }
 
-/** A row of `incidents`: the breach that opened it (updated as it escalates), and its times. */
-interface IncidentRow extends Breach {
-  id: number;
+/** An incident as the alert about it describes it: its breach (updated as it escalates) and times. */
+interface Incident extends Breach {
   opened_at: number;
   last_alerted_at: number;
   resolved_at: number | null;
+}
+
+/** A row of `incidents`. */
+interface IncidentRow extends Incident {
+  id: number;
   [column: string]: string | number | null;
 }
 
-export interface Delivery {
-  kind: AlertKind;
-  incident: IncidentRow;
-}
-
 const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
-const WEBHOOK_TIMEOUT_MS = 10_000;
 
-async function sendSigned(env: MonitorEnv, payload: unknown): Promise<{ status: number | null; error: string | null }> {
-  const body = JSON.stringify(payload);
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = await hmacSha256Hex(text(env, "ALERT_WEBHOOK_SECRET"), `${timestamp}.${body}`);
-  try {
-    const response = await fetch(text(env, "ALERT_WEBHOOK_URL"), {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "blaze-monitor",
-        "x-blaze-timestamp": timestamp,
-        "x-blaze-signature": `sha256=${signature}`,
-      },
-      body,
-      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    });
-    await response.body?.cancel();
-    return { status: response.status, error: response.ok ? null : `webhook answered ${response.status}` };
-  } catch (err) {
-    // The URL is a secret: report the failure's kind, never the address.
-    return { status: null, error: err instanceof Error ? err.name : "fetch failed" };
-  }
-}
-
-function alertPayload(delivery: Delivery, now: number): Record<string, unknown> {
-  const { incident, kind } = delivery;
+/** The alert as it is when decided; the outbox adds the incident's id, its own id and the time it is sent. */
+function alertPayload(kind: AlertKind, incident: Incident): Record<string, unknown> {
   return {
     type: "blaze.monitor.alert",
     kind,
     severity: kind === "resolved" ? "resolved" : incident.severity,
     summary: kind === "resolved" ? `${incident.database} ${LABELS[incident.metric]} is back within its thresholds` : incident.message,
     incident: {
-      id: incident.id,
       database: incident.database,
       metric: incident.metric,
       severity: incident.severity,
@@ -145,7 +118,6 @@ function alertPayload(delivery: Delivery, now: number): Record<string, unknown> 
       openedAt: new Date(incident.opened_at).toISOString(),
       resolvedAt: incident.resolved_at === null ? null : new Date(incident.resolved_at).toISOString(),
     },
-    sentAt: new Date(now).toISOString(),
   };
 }
 
@@ -154,34 +126,41 @@ type Due =
   | { kind: "escalated" | "reminder"; breach: Breach; incident: IncidentRow }
   | { kind: "resolved"; incident: IncidentRow };
 
-/** Writes what `due` changes about its incident; returns the incident as it now is. */
-async function record(history: DatabaseManager, due: Due, now: number): Promise<IncidentRow> {
+/** The statement that writes what `due` changes about its incident, and the alert it sends. */
+function decide(due: Due, now: number): { write: Query; alert: Alert } {
   if (due.kind === "opened") {
     const b = due.breach;
-    const [inserted] = await history.transaction([
-      {
+    const incident: Incident = { ...b, opened_at: now, last_alerted_at: now, resolved_at: null };
+    return {
+      write: {
         sql: `INSERT INTO incidents (database, metric, severity, value, threshold, message, opened_at, last_alerted_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         params: [b.database, b.metric, b.severity, b.value, b.threshold, b.message, now, now],
       },
-    ]);
-    return inserted![0] as IncidentRow;
+      alert: { kind: "opened", incidentId: null, database: b.database, metric: b.metric, payload: alertPayload("opened", incident) },
+    };
   }
+  const { id, database, metric } = due.incident;
   if (due.kind === "resolved") {
-    await history.write({ sql: "UPDATE incidents SET resolved_at = ? WHERE id = ?", params: [now, due.incident.id] });
-    return { ...due.incident, resolved_at: now };
+    return {
+      write: { sql: "UPDATE incidents SET resolved_at = ? WHERE id = ?", params: [now, id] },
+      alert: { kind: "resolved", incidentId: id, database, metric, payload: alertPayload("resolved", { ...due.incident, resolved_at: now }) },
+    };
   }
   const { severity, value, threshold, message } = due.breach;
-  await history.write({
-    sql: "UPDATE incidents SET severity = ?, value = ?, threshold = ?, message = ? WHERE id = ?",
-    params: [severity, value, threshold, message, due.incident.id],
-  });
-  return { ...due.incident, severity, value, threshold, message };
+  return {
+    write: {
+      sql: "UPDATE incidents SET severity = ?, value = ?, threshold = ?, message = ?, last_alerted_at = ? WHERE id = ?",
+      params: [severity, value, threshold, message, now, id],
+    },
+    alert: { kind: due.kind, incidentId: id, database, metric, payload: alertPayload(due.kind, { ...due.incident, ...due.breach }) },
+  };
 }
 
 /**
- * Brings the incidents in line with this run's breaches and sends what is due. Only
- * metrics in `measured` can resolve: no data is not a recovery.
+ * Brings the incidents in line with this run's breaches and queues the alerts that are
+ * due, in one transaction: an incident never changes without its alert being queued.
+ * Only metrics in `measured` can resolve: no data is not a recovery.
  */
 export async function reconcile(
   history: DatabaseManager,
@@ -189,7 +168,7 @@ export async function reconcile(
   now: number,
   measured: Map<string, Metric[]>,
   breaches: Breach[],
-): Promise<Delivery[]> {
+): Promise<void> {
   const realertMs = positiveInteger(env, "REALERT_MINUTES") * 60_000;
   const open = await history.all<IncidentRow>({ sql: "SELECT * FROM incidents WHERE resolved_at IS NULL", params: [] });
   const openByKey = new Map(open.map((i) => [`${i.database}/${i.metric}`, i]));
@@ -205,27 +184,14 @@ export async function reconcile(
   for (const incident of openByKey.values()) {
     if (measured.get(incident.database)?.includes(incident.metric)) due.push({ kind: "resolved", incident });
   }
-
-  const deliveries: Delivery[] = [];
-  for (const item of due) deliveries.push({ kind: item.kind, incident: await record(history, item, now) });
-
-  const records: Query[] = [];
-  for (const delivery of deliveries) {
-    const result = await sendSigned(env, alertPayload(delivery, now));
-    records.push({
-      sql: "INSERT INTO alert_deliveries (incident_id, kind, sent_at, status, error) VALUES (?, ?, ?, ?, ?)",
-      params: [delivery.incident.id, delivery.kind, now, result.status, result.error],
-    });
-    // An open incident whose alert did not arrive is due for a reminder at the next run.
-    records.push({
-      sql: "UPDATE incidents SET last_alerted_at = ? WHERE id = ?",
-      params: [result.error === null ? now : 0, delivery.incident.id],
-    });
-  }
-  await history.transaction(records);
-  return deliveries;
+  await history.transaction(
+    due.flatMap((item) => {
+      const { write, alert } = decide(item, now);
+      return [write, ...queueAlerts(env, alert, now)];
+    }),
+  );
 }
 
-export async function sendReport(env: MonitorEnv, report: unknown): Promise<{ status: number | null; error: string | null }> {
+export async function sendReport(env: MonitorEnv, report: unknown): Promise<SendResult> {
   return sendSigned(env, { type: "blaze.monitor.report", report, sentAt: new Date().toISOString() });
 }

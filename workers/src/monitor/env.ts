@@ -12,10 +12,12 @@ export interface MonitorEnv {
   LATENCY_WARNING_MS: string;
   LATENCY_CRITICAL_MS: string;
   REALERT_MINUTES: string;
+  ALERT_RETRY_HOURS: string;
   RETENTION_DAYS: string;
   REPORT_CRON: string;
   ALERT_WEBHOOK_URL: string;
   ALERT_WEBHOOK_SECRET: string;
+  DASHBOARD_TOKEN: string;
 }
 
 /** The monitored databases, by binding name, in a stable order. */

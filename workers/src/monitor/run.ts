@@ -4,6 +4,7 @@ import { DatabaseManager } from "../shared/db";
 import { evaluate, reconcile, sendReport, thresholds, type Breach, type Metric } from "./alerts";
 import { monitoredDatabases, type MonitorEnv } from "./env";
 import { collect, growthRate, insertMetrics, type DatabaseMetrics } from "./metrics";
+import { deliverPending } from "./outbox";
 
 const DAY_MS = 86_400_000;
 export const LATEST_KEY = "latest";
@@ -31,6 +32,7 @@ export async function collectAll(env: MonitorEnv, now: number): Promise<Snapshot
     breaches.push(...result.breaches);
   }
   await reconcile(history, env, now, measured, breaches);
+  await deliverPending(history, env, now);
   await removeExpired(history, env, now);
 
   const open = await history.first<{ n: number }>({ sql: "SELECT COUNT(*) AS n FROM incidents WHERE resolved_at IS NULL", params: [] });
@@ -45,6 +47,11 @@ async function removeExpired(history: DatabaseManager, env: MonitorEnv, now: num
     { sql: "DELETE FROM db_metrics WHERE collected_at < ?", params: [cutoff] },
     {
       sql: `DELETE FROM alert_deliveries WHERE incident_id IN
+              (SELECT id FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?)`,
+      params: [cutoff],
+    },
+    {
+      sql: `DELETE FROM alert_outbox WHERE incident_id IN
               (SELECT id FROM incidents WHERE resolved_at IS NOT NULL AND resolved_at < ?)`,
       params: [cutoff],
     },
