@@ -37,11 +37,12 @@ _URL_SUFFIX = "_URL"
 _CLOSED_PORT_URL = "http://127.0.0.1:9/"
 
 
-# Per family, a request under the Worker's route that answers on fresh local state.
-_EXAMPLES = {
-    "storage": "/api/media/objects",
-    "monitor": "/api/monitor/alerts",
-    "gateway": "/api/v1/teams?sport=mlb",
+# Per family, a request under the Worker's route that answers on fresh local state, and
+# the secret binding it sends as a Bearer token, if it needs one.
+_EXAMPLES: dict[str, tuple[str, str | None]] = {
+    "storage": ("/api/media/objects", None),
+    "monitor": ("/api/monitor/alerts", "DASHBOARD_TOKEN"),
+    "gateway": ("/api/v1/teams?sport=mlb", None),
 }
 # The gateway takes API keys whose hashes live in this namespace (workers/src/gateway/keys.ts).
 _API_KEYS = "API_KEYS"
@@ -69,15 +70,17 @@ def _local_api_key(instance: Instance, worker: Worker) -> str | None:
     return key
 
 
-def route_hints(worker: Worker, url: str, api_key: str | None) -> list[str]:
+def route_hints(worker: Worker, url: str, api_key: str | None, secret_values: dict[str, str]) -> list[str]:
     lines = []
+    path, bearer = _EXAMPLES.get(worker.family, ("", None))
     header = f" -H 'x-api-key: {api_key}'" if api_key else ""
+    if bearer and bearer in secret_values:
+        header += f" -H 'authorization: Bearer {secret_values[bearer]}'"
     for route in worker.routes:
         where = ", ".join(f"https://{name}" for name in _hostnames(route.host)) or f"host {route.host!r}"
         lines.append(f"  route {route.path} deployed on {where}")
-        example = _EXAMPLES.get(worker.family)
-        if example and example.startswith(route.path.rstrip("*")):
-            lines.append(f"    try: curl{header} '{url}{example}'")
+        if path and path.startswith(route.path.rstrip("*")):
+            lines.append(f"    try: curl{header} '{url}{path}'")
     return lines
 
 
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = state.relative_to(PROJECT_ROOT) if state.is_relative_to(PROJECT_ROOT) else state
     print(f"  state: {shown} (migrations applied to {len(worker.d1)} database(s))")
     api_key = _local_api_key(instance, worker)
-    for line in route_hints(worker, url, api_key):
+    for line in route_hints(worker, url, api_key, values):
         print(line)
     if api_key:
         print(f"  local API key: {api_key} (its hash is in the local {_API_KEYS} namespace)")
