@@ -217,6 +217,28 @@ class Driver:
         self._process.wait(timeout=30)
 
 
+def _request(
+    path: str,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    host: str = "https://blazesportsintel.com",
+) -> dict[str, Any]:
+    return {
+        "url": path if "://" in path else host + path,
+        "method": method,
+        "headers": dict(headers or {}),
+        "body": base64.b64encode(body).decode() if body is not None else None,
+    }
+
+
+def _reply(reply: Mapping[str, Any]) -> Reply:
+    headers: dict[str, str] = {}
+    for name, value in reply["headers"]:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return Reply(reply["status"], headers, base64.b64decode(reply["body"]))
+
+
 @dataclass
 class Instance:
     """One running Miniflare; `workers` are the names it runs, the first is the entry."""
@@ -238,19 +260,26 @@ class Instance:
         body: bytes | None = None,
         host: str = "https://blazesportsintel.com",
     ) -> Reply:
-        reply = self.driver.call(
-            "fetch",
-            handle=self.handle,
-            worker=worker,
-            url=path if "://" in path else host + path,
-            method=method,
-            headers=dict(headers or {}),
-            body=base64.b64encode(body).decode() if body is not None else None,
-        )
-        headers_out: dict[str, str] = {}
-        for name, value in reply["headers"]:
-            headers_out[name] = f"{headers_out[name]}, {value}" if name in headers_out else value
-        return Reply(reply["status"], headers_out, base64.b64decode(reply["body"]))
+        reply = self.driver.call("fetch", handle=self.handle, worker=worker, **_request(path, method, headers, body, host))
+        return _reply(reply)
+
+    def fetch_all(self, worker: str, requests: Iterable[Mapping[str, Any]]) -> list[Reply]:
+        """Sends every request at once (concurrent clients); the replies in request order.
+
+        Each request takes `fetch`'s arguments by name, and optionally `trickle=(chunks,
+        delay_ms)`: the body then arrives in that many pieces that far apart, as from a
+        slow client, so the Worker is still reading it while the other requests run.
+        """
+        sent = []
+        for request in requests:
+            options = dict(request)
+            trickle = options.pop("trickle", None)
+            encoded = _request(**options)
+            if trickle is not None:
+                encoded["trickle"] = {"chunks": trickle[0], "delayMs": trickle[1]}
+            sent.append(encoded)
+        replies = self.driver.call("fetchAll", handle=self.handle, worker=worker, requests=sent)
+        return [_reply(reply) for reply in replies]
 
     def scheduled(self, worker: str, cron: str, at_ms: int) -> dict[str, Any]:
         """Run `worker`'s scheduled handler for `cron` as if fired at `at_ms` (epoch ms)."""

@@ -138,6 +138,30 @@ function toBytes(base64) {
   return base64 == null ? undefined : Buffer.from(base64, "base64");
 }
 
+/** A body that arrives in `chunks` pieces, `delayMs` apart: a slow client's upload. */
+function trickle(bytes, chunks, delayMs) {
+  const size = Math.ceil(bytes.byteLength / chunks);
+  let offset = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (offset > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      controller.enqueue(bytes.subarray(offset, offset + size));
+      offset += size;
+      if (offset >= bytes.byteLength) controller.close();
+    },
+  });
+}
+
+async function dispatch(target, { url, method, headers, body, trickle: slow }) {
+  const bytes = toBytes(body);
+  const sent = new Headers(headers);
+  // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
+  if (bytes !== undefined && !sent.has("content-length")) sent.set("content-length", String(bytes.byteLength));
+  const streamed = bytes !== undefined && slow ? trickle(bytes, slow.chunks, slow.delayMs) : bytes;
+  const response = await target.fetch(url, { method, headers: sent, body: streamed, redirect: "manual", ...(streamed === bytes ? {} : { duplex: "half" }) });
+  return replyOf(response);
+}
+
 async function replyOf(response) {
   const body = Buffer.from(await response.arrayBuffer());
   return { status: response.status, headers: [...response.headers.entries()], body: body.toString("base64") };
@@ -178,14 +202,15 @@ const ops = {
     return { handle, url: url.href };
   },
 
-  async fetch({ handle, worker, url, method, headers, body }) {
+  async fetch({ handle, worker, ...request }) {
     const target = await instance(handle).mf.getWorker(worker);
-    const bytes = toBytes(body);
-    const sent = new Headers(headers);
-    // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
-    if (bytes !== undefined && !sent.has("content-length")) sent.set("content-length", String(bytes.byteLength));
-    const response = await target.fetch(url, { method, headers: sent, body: bytes, redirect: "manual" });
-    return replyOf(response);
+    return dispatch(target, request);
+  },
+
+  // Several requests in flight at once, as concurrent clients send them; replies in order.
+  async fetchAll({ handle, worker, requests }) {
+    const target = await instance(handle).mf.getWorker(worker);
+    return Promise.all(requests.map((request) => dispatch(target, request)));
   },
 
   async scheduled({ handle, worker, cron, scheduledTime }) {
