@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -200,6 +200,36 @@ def test_a_signed_url_uploads_once_within_its_limits(storage: Instance) -> None:
 
     other = _signed_url(storage, "uploads/doc.pdf", "application/pdf")
     assert_error(_put_to(storage, other, png(500), "image/png"), 415, "type_mismatch")
+
+
+def test_a_signed_url_uploads_once_under_concurrent_use(storage: Instance) -> None:
+    clients, rounds = 20, 5
+    for round_ in range(rounds):
+        key = f"uploads/race-{round_}.png"
+        url = _signed_url(storage, key)
+        parts = urlsplit(url)
+        request = {"path": f"{parts.path}?{parts.query}", "method": "PUT", "headers": {"content-type": "image/png"}}
+        replies = storage.fetch_all(WORKER, [{**request, "body": png(256)} for _ in range(clients)])
+        statuses = sorted(r.status for r in replies)
+        assert statuses == [201] + [401] * (clients - 1), (round_, statuses)
+        for refused in (r for r in replies if r.status == 401):
+            assert_error(refused, 401, "unauthorized")
+            assert "already used" in refused.json()["error"]["message"], refused.text
+        (created,) = [r for r in replies if r.status == 201]
+        assert storage.r2_get(WORKER, "MEDIA", key) is not None
+        assert [r["etag"] for r in rows(storage) if r["key"] == key] == [created.json()["etag"]]
+
+
+def test_claims_of_long_expired_urls_are_cleaned_up(storage: Instance) -> None:
+    now = int(time.time())
+    # One claim well past its URL's expiry, one that expired a moment ago (kept a while,
+    # for clocks that run behind), one still valid.
+    for nonce, expires in (("0" * 36, now - 3600), ("1" * 36, now - 5), ("2" * 36, now + 600)):
+        storage.d1(WORKER, "DB", "INSERT INTO upload_nonces (nonce, expires_at) VALUES (?, ?)", nonce, expires)
+    url = _signed_url(storage, "uploads/clean.png")
+    assert _put_to(storage, url, png(100)).status == 201
+    kept = {r["nonce"] for r in storage.d1(WORKER, "DB", "SELECT nonce FROM upload_nonces")}
+    assert kept == {"1" * 36, "2" * 36, dict(parse_qsl(urlsplit(url).query))["nonce"]}
 
 
 def test_an_expired_signed_url_is_refused(storage: Instance) -> None:

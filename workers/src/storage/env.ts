@@ -4,7 +4,6 @@ export interface StorageEnv {
   MEDIA: R2Bucket;
   RATE_LIMITS: KVNamespace;
   UPLOAD_SESSIONS: KVNamespace;
-  NONCES: KVNamespace;
   UPLOAD_TOKEN: string;
   MAX_UPLOAD_BYTES: string;
   ALLOWED_TYPES: string;
