@@ -266,15 +266,17 @@ class Instance:
     def fetch_all(self, worker: str, requests: Iterable[Mapping[str, Any]]) -> list[Reply]:
         """Sends every request at once (concurrent clients); the replies in request order.
 
-        Each request takes `fetch`'s arguments by name, and optionally `trickle=(chunks,
-        delay_ms)`: the body then arrives in that many pieces that far apart, as from a
-        slow client, so the Worker is still reading it while the other requests run.
+        Each request takes `fetch`'s arguments by name, and optionally `after_ms` (it is
+        sent that long after the first) and `trickle=(chunks, delay_ms)`: the body then
+        arrives in that many pieces that far apart, as from a slow client, so the Worker is
+        still reading it while the other requests run.
         """
         sent = []
         for request in requests:
             options = dict(request)
             trickle = options.pop("trickle", None)
-            encoded = _request(**options)
+            after_ms = options.pop("after_ms", 0)
+            encoded = {**_request(**options), "afterMs": after_ms}
             if trickle is not None:
                 encoded["trickle"] = {"chunks": trickle[0], "delayMs": trickle[1]}
             sent.append(encoded)
@@ -303,6 +305,11 @@ class Instance:
     def r2_get(self, worker: str, binding: str, key: str) -> bytes | None:
         found = self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="get", key=key)
         return None if found is None else base64.b64decode(found["body"])
+
+    def r2_stat(self, worker: str, binding: str, key: str) -> dict[str, Any] | None:
+        """The object's `size` and `etag` (R2's, unquoted), or None if there is none."""
+        found = self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="get", key=key)
+        return None if found is None else {"size": found["size"], "etag": found["etag"]}
 
     def r2_put(self, worker: str, binding: str, key: str, body: bytes) -> None:
         self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="put", key=key, body=base64.b64encode(body).decode())

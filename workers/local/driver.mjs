@@ -152,7 +152,8 @@ function trickle(bytes, chunks, delayMs) {
   });
 }
 
-async function dispatch(target, { url, method, headers, body, trickle: slow }) {
+async function dispatch(target, { url, method, headers, body, trickle: slow, afterMs }) {
+  if (afterMs) await new Promise((resolve) => setTimeout(resolve, afterMs));
   const bytes = toBytes(body);
   const sent = new Headers(headers);
   // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
@@ -207,7 +208,8 @@ const ops = {
     return dispatch(target, request);
   },
 
-  // Several requests in flight at once, as concurrent clients send them; replies in order.
+  // Several requests in flight at once, as concurrent clients send them (each `afterMs` from
+  // now); replies in order.
   async fetchAll({ handle, worker, requests }) {
     const target = await instance(handle).mf.getWorker(worker);
     return Promise.all(requests.map((request) => dispatch(target, request)));
@@ -251,7 +253,7 @@ lines.on("line", async (line) => {
     if (!op) throw new Error(`unknown op ${request.op}`);
     send({ id: request.id, ok: true, result: (await op(request)) ?? null });
   } catch (err) {
-    send({ id: request?.id ?? null, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    send({ id: request?.id ?? null, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}${err.cause ? ` (${err.cause})` : ""}` : String(err) });
   }
 });
 lines.on("close", async () => {
