@@ -94,8 +94,9 @@ def miniflare_workers(
     """Miniflare's `workers` option and the migrations to apply, derived from the catalog.
 
     `vars` replaces catalog values of plain-text bindings by binding name (a stub's URL, a
-    small limit); `secrets` gives the values of secret bindings, which the catalog only
-    names. Both refuse names that no started Worker binds.
+    small limit, CORS origins, which are a stack's and so empty otherwise); `secrets` gives
+    the values of secret bindings, which the catalog only names. Both refuse names that no
+    started Worker binds.
     """
     workers = _service_closure(catalog, names)
     used_vars: set[str] = set()
@@ -126,6 +127,9 @@ def miniflare_workers(
                 config["serviceBindings"][binding] = target
             elif kind == "var":
                 config["bindings"][binding] = vars.get(binding, target)
+                used_vars.add(binding)
+            elif kind == "origins":
+                config["bindings"][binding] = vars.get(binding, "")
                 used_vars.add(binding)
             else:
                 if binding not in secrets:

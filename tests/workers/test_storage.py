@@ -375,6 +375,74 @@ def test_writes_are_rate_limited_per_client_and_recover(start: Start) -> None:
     assert stored_keys(mf) == ["other.png", "r0.png", "r1.png", "r2.png", "r5.png"]
 
 
+SITE = "https://staging.blazesportsintel.com"
+ORIGINS = f"{SITE},https://preview.blazesportsintel.com"
+
+
+def preflight(mf: Instance, origin: str, method: str = "PUT", path: str = "/api/media/objects/uploads/fan.png") -> Reply:
+    return mf.fetch(
+        WORKER, path, "OPTIONS",
+        headers={"origin": origin, "access-control-request-method": method, "access-control-request-headers": "content-type"},
+    )
+
+
+def test_preflights_from_the_stacks_origins_are_allowed_and_no_others(start: Start) -> None:
+    mf = start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"ALLOWED_ORIGINS": ORIGINS})
+    for origin in ORIGINS.split(","):
+        allowed = preflight(mf, origin)
+        assert allowed.status == 204, allowed.text
+        assert allowed.headers["access-control-allow-origin"] == origin
+        assert "PUT" in allowed.headers["access-control-allow-methods"].split(", ")
+        assert "content-type" in allowed.headers["access-control-allow-headers"].lower().split(", ")
+        assert int(allowed.headers["access-control-max-age"]) > 0
+        assert "origin" in allowed.headers["vary"].lower()
+    for stranger in ("https://evil.example", "https://blazesportsintel.com.evil.example", "null", SITE + ":8443"):
+        refused = preflight(mf, stranger)
+        assert not any(name.startswith("access-control-allow") for name in refused.headers), (stranger, refused.headers)
+    # A method the browser may not use from another site (DELETE needs the token) is not offered.
+    assert "DELETE" not in preflight(mf, SITE, "DELETE").headers.get("access-control-allow-methods", "")
+
+
+def test_responses_to_the_stacks_origins_carry_cors_headers(start: Start) -> None:
+    mf = start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"ALLOWED_ORIGINS": ORIGINS})
+    url = _signed_url(mf, "uploads/fan.png")
+    parts = urlsplit(url)
+    created = mf.fetch(
+        WORKER, f"{parts.path}?{parts.query}", "PUT", headers={"content-type": "image/png", "origin": SITE}, body=png(200)
+    )
+    assert created.status == 201, created.text
+    assert created.headers["access-control-allow-origin"] == SITE
+    assert "etag" in created.headers["access-control-expose-headers"].lower().split(", ")
+    assert "origin" in created.headers["vary"].lower()
+    download = mf.fetch(WORKER, "/api/media/objects/uploads/fan.png", headers={"origin": SITE})
+    assert download.headers["access-control-allow-origin"] == SITE and "origin" in download.headers["vary"].lower()
+    # Errors too, so the page can read why its upload failed.
+    used = mf.fetch(WORKER, f"{parts.path}?{parts.query}", "PUT", headers={"content-type": "image/png", "origin": SITE}, body=png(200))
+    assert used.status == 401 and used.headers["access-control-allow-origin"] == SITE
+    # Another site's page gets the object (it is public) but no permission to read it in script;
+    # caches still learn that the answer depends on the origin.
+    foreign = mf.fetch(WORKER, "/api/media/objects/uploads/fan.png", headers={"origin": "https://evil.example"})
+    assert foreign.status == 200 and "access-control-allow-origin" not in foreign.headers
+    assert "origin" in foreign.headers["vary"].lower()
+
+
+def test_preflights_do_not_count_against_the_write_limit(start: Start) -> None:
+    mf = start(
+        [WORKER], secrets={"UPLOAD_TOKEN": TOKEN},
+        vars={"ALLOWED_ORIGINS": ORIGINS, "RATE_LIMIT_REQUESTS": "3", "RATE_LIMIT_WINDOW_SECONDS": "60"},
+    )
+    client = {"cf-connecting-ip": "203.0.113.9"}
+    for _ in range(10):
+        reply = mf.fetch(
+            WORKER, "/api/media/objects/uploads/fan.png", "OPTIONS",
+            headers={**client, "origin": SITE, "access-control-request-method": "PUT"},
+        )
+        assert reply.status == 204 and reply.headers["access-control-allow-origin"] == SITE, reply.text
+    # The writes the preflights were for still have the whole limit.
+    statuses = [upload(mf, f"p{i}.png", png(64), headers={**AUTH, **client}).status for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
+
+
 def test_unknown_routes_and_methods_answer_in_the_error_shape(storage: Instance) -> None:
     assert_error(storage.fetch(WORKER, "/api/media/nothing-here"), 404, "not_found")
     assert_error(storage.fetch(WORKER, "/api/media/signed-urls"), 405, "method_not_allowed")

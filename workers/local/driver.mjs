@@ -152,15 +152,26 @@ function trickle(bytes, chunks, delayMs) {
   });
 }
 
-async function dispatch(target, { url, method, headers, body, trickle: slow, afterMs }) {
+// Miniflare's entry Worker runs the Worker this header names (and strips the header).
+const ROUTE_OVERRIDE = "MF-Route-Override";
+
+async function dispatch(mf, name, { url, method, headers, body, trickle: slow, afterMs }) {
+  const target = await mf.getWorker(name);
   if (afterMs) await new Promise((resolve) => setTimeout(resolve, afterMs));
   const bytes = toBytes(body);
   const sent = new Headers(headers);
   // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
   if (bytes !== undefined && !sent.has("content-length")) sent.set("content-length", String(bytes.byteLength));
   const streamed = bytes !== undefined && slow ? trickle(bytes, slow.chunks, slow.delayMs) : bytes;
-  const response = await target.fetch(url, { method, headers: sent, body: streamed, redirect: "manual", ...(streamed === bytes ? {} : { duplex: "half" }) });
-  return replyOf(response);
+  const init = { method, headers: sent, body: streamed, redirect: "manual", ...(streamed === bytes ? {} : { duplex: "half" }) };
+  if (sent.has("origin")) {
+    // The proxy behind getWorker() is one of Miniflare's own /cdn-cgi/ endpoints, which
+    // refuse an Origin other than localhost (their guard against other sites' pages). A
+    // browser's request goes in through the entry Worker instead, told which Worker to run.
+    sent.set(ROUTE_OVERRIDE, name);
+    return replyOf(await mf.dispatchFetch(url, init));
+  }
+  return replyOf(await target.fetch(url, init));
 }
 
 async function replyOf(response) {
@@ -204,15 +215,14 @@ const ops = {
   },
 
   async fetch({ handle, worker, ...request }) {
-    const target = await instance(handle).mf.getWorker(worker);
-    return dispatch(target, request);
+    return dispatch(instance(handle).mf, worker, request);
   },
 
   // Several requests in flight at once, as concurrent clients send them (each `afterMs` from
   // now); replies in order.
   async fetchAll({ handle, worker, requests }) {
-    const target = await instance(handle).mf.getWorker(worker);
-    return Promise.all(requests.map((request) => dispatch(target, request)));
+    const { mf } = instance(handle);
+    return Promise.all(requests.map((request) => dispatch(mf, worker, request)));
   },
 
   async scheduled({ handle, worker, cron, scheduledTime }) {

@@ -9,4 +9,5 @@ export interface StorageEnv {
   ALLOWED_TYPES: string;
   RATE_LIMIT_REQUESTS: string;
   RATE_LIMIT_WINDOW_SECONDS: string;
+  ALLOWED_ORIGINS: string; // the media bucket's CORS origins in this stack, comma-separated
 }
