@@ -125,6 +125,10 @@ class Fleet(pulumi.ComponentResource):
             )
         if kind == "var":
             return cloudflare.WorkersScriptBindingArgs(name=binding, type="plain_text", text=target)
+        if kind == "origins":
+            # The same list the bucket's CORS rule gets, so the Worker and the bucket agree.
+            origins = ",".join(self._stack.settings.cors_origins[target])
+            return cloudflare.WorkersScriptBindingArgs(name=binding, type="plain_text", text=origins)
         return cloudflare.WorkersScriptBindingArgs(name=binding, type="secret_text", text=self._stack.secrets[target])
 
     def _worker_args(self, worker: Worker, bundles: Mapping[str, Bundle]) -> WorkerServiceArgs:

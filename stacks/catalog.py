@@ -32,7 +32,7 @@ MIGRATIONS_DIR = "workers/migrations"
 MAX_CRONS_PER_ACCOUNT = {"free": 5, "paid": 250}
 
 Team = Literal["platform", "data", "api", "analytics"]
-BindingKind = Literal["d1", "kv", "r2", "service", "var", "secret"]
+BindingKind = Literal["d1", "kv", "r2", "service", "var", "secret", "origins"]
 
 
 def _iso_date(value: str) -> str:
@@ -125,6 +125,10 @@ class Worker(Strict):
     services: dict[BindingName, ResourceName] = {}
     vars: dict[BindingName, str] = {}
     secrets: dict[BindingName, ConfigKey] = {}
+    # Plain-text vars holding a bucket's CORS origins as the stack sets them
+    # (`corsOrigins` in Pulumi.<stack>.yaml), comma-separated: the Worker answers browsers
+    # from exactly the origins the bucket's own CORS rule allows.
+    cors_origins: dict[BindingName, ResourceName] = {}
     crons: list[Cron] = []
     routes: list[Route] = []
     domains: list[HostKey] = []
@@ -141,6 +145,7 @@ class Worker(Strict):
             ("service", "services", self.services),
             ("var", "vars", self.vars),
             ("secret", "secrets", self.secrets),
+            ("origins", "cors_origins", self.cors_origins),
         )
         for kind, field, mapping in groups:
             for binding, target in mapping.items():
@@ -256,6 +261,8 @@ def _check_workers(
     file: str,
     workers_file: WorkersFile,
     targets: dict[str, tuple[set[str], str]],
+    with_cors: set[str],
+    buckets_file: str,
 ) -> None:
     for family, spec in workers_file.families.items():
         if not (root / spec.entry).is_file():
@@ -277,6 +284,9 @@ def _check_workers(
                     raise InputError(file, entry, where, "a Worker cannot bind to itself")
                 if target not in names:
                     raise InputError(file, entry, where, f"no Worker named {target!r} in {file}")
+            elif kind == "origins":
+                if target not in with_cors:
+                    raise InputError(file, entry, where, f"no bucket named {target!r} with a cors section in {buckets_file}")
             elif kind in targets:
                 known, target_file = targets[kind]
                 if target not in known:
@@ -341,7 +351,7 @@ def _load(root: Path, contents: tuple[tuple[str, bytes], ...]) -> Catalog:
         ids = [rule.id for rule in bucket.lifecycle]
         if len(set(ids)) != len(ids):
             raise InputError(r2_file, f"buckets[{bucket.name}]", "lifecycle", "rule ids must be unique")
-    _check_workers(root, w_file, workers_file, targets)
+    _check_workers(root, w_file, workers_file, targets, {b.name for b in buckets if b.cors is not None}, r2_file)
 
     return Catalog(
         defaults=workers_file.defaults,

@@ -44,6 +44,12 @@ CASES: list[tuple[str, str, Callable[[Any], None], tuple[str, str, str, str]]] =
         (WORKERS, "workers[blaze-gateway]", "services.MLB_SCORES", "no Worker named 'blaze-mlb-scorez'"),
     ),
     (
+        "cors origins of a bucket without cors",
+        WORKERS,
+        lambda d: worker(d, "blaze-storage")["cors_origins"].update(ALLOWED_ORIGINS="blaze-backups"),
+        (WORKERS, "workers[blaze-storage]", "cors_origins.ALLOWED_ORIGINS", "no bucket named 'blaze-backups' with a cors section"),
+    ),
+    (
         "duplicate database name",
         DATABASES,
         lambda d: d["databases"].append(dict(d["databases"][0])),

@@ -39,6 +39,7 @@ def test_every_binding_resolves_to_a_resource_of_the_same_stack(planned: dict[st
     kv = {v["id"]: k for k, v in outputs["kv"].items()}
     r2 = {v["name"]: k for k, v in outputs["r2"].items()}
     scripts = {v["scriptName"]: k for k, v in outputs["workers"].items()}
+    cors = {r["inputs"]["bucketName"]: r["inputs"]["rules"][0]["allowed"]["origins"] for r in planned[stack].of_type("R2BucketCors")}
     for script in planned[stack].of_type("WorkersScript"):
         worker = CATALOG.worker(scripts[script["inputs"]["scriptName"]])
         expected = {binding: (kind, target) for kind, _, binding, target in worker.bindings()}
@@ -57,6 +58,8 @@ def test_every_binding_resolves_to_a_resource_of_the_same_stack(planned: dict[st
                 assert (binding["type"], scripts.get(binding["service"])) == ("service", target), where
             elif kind == "var":
                 assert (binding["type"], binding["text"]) == ("plain_text", target), where
+            elif kind == "origins":
+                assert (binding["type"], binding["text"].split(",")) == ("plain_text", cors[physical(stack, target)]), where
             else:
                 assert (binding["type"], binding["text"]) == ("secret_text", REDACTED), where
 
@@ -111,6 +114,16 @@ def test_cors_origins_are_the_stacks_own(planned: dict[str, Planned], stack: str
     assert rule["allowed"]["origins"] == origins
     assert rule["allowed"]["methods"] == ["GET", "HEAD", "PUT"]
     assert rule["maxAgeSeconds"] == 3600
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_storage_worker_allows_the_origins_of_its_buckets_cors_rule(planned: dict[str, Planned], stack: str) -> None:
+    (cors,) = planned[stack].of_type("R2BucketCors")
+    (rule,) = cors["inputs"]["rules"]
+    script = planned[stack].by_name("blaze-storage-script")
+    (allowed,) = [b for b in script["inputs"]["bindings"] if b["name"] == "ALLOWED_ORIGINS"]
+    assert allowed["type"] == "plain_text", script["urn"]
+    assert allowed["text"].split(",") == rule["allowed"]["origins"], script["urn"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -94,8 +94,9 @@ def miniflare_workers(
     """Miniflare's `workers` option and the migrations to apply, derived from the catalog.
 
     `vars` replaces catalog values of plain-text bindings by binding name (a stub's URL, a
-    small limit); `secrets` gives the values of secret bindings, which the catalog only
-    names. Both refuse names that no started Worker binds.
+    small limit, CORS origins, which are a stack's and so empty otherwise); `secrets` gives
+    the values of secret bindings, which the catalog only names. Both refuse names that no
+    started Worker binds.
     """
     workers = _service_closure(catalog, names)
     used_vars: set[str] = set()
@@ -126,6 +127,9 @@ def miniflare_workers(
                 config["serviceBindings"][binding] = target
             elif kind == "var":
                 config["bindings"][binding] = vars.get(binding, target)
+                used_vars.add(binding)
+            elif kind == "origins":
+                config["bindings"][binding] = vars.get(binding, "")
                 used_vars.add(binding)
             else:
                 if binding not in secrets:
@@ -217,6 +221,28 @@ class Driver:
         self._process.wait(timeout=30)
 
 
+def _request(
+    path: str,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    host: str = "https://blazesportsintel.com",
+) -> dict[str, Any]:
+    return {
+        "url": path if "://" in path else host + path,
+        "method": method,
+        "headers": dict(headers or {}),
+        "body": base64.b64encode(body).decode() if body is not None else None,
+    }
+
+
+def _reply(reply: Mapping[str, Any]) -> Reply:
+    headers: dict[str, str] = {}
+    for name, value in reply["headers"]:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return Reply(reply["status"], headers, base64.b64decode(reply["body"]))
+
+
 @dataclass
 class Instance:
     """One running Miniflare; `workers` are the names it runs, the first is the entry."""
@@ -238,19 +264,28 @@ class Instance:
         body: bytes | None = None,
         host: str = "https://blazesportsintel.com",
     ) -> Reply:
-        reply = self.driver.call(
-            "fetch",
-            handle=self.handle,
-            worker=worker,
-            url=path if "://" in path else host + path,
-            method=method,
-            headers=dict(headers or {}),
-            body=base64.b64encode(body).decode() if body is not None else None,
-        )
-        headers_out: dict[str, str] = {}
-        for name, value in reply["headers"]:
-            headers_out[name] = f"{headers_out[name]}, {value}" if name in headers_out else value
-        return Reply(reply["status"], headers_out, base64.b64decode(reply["body"]))
+        reply = self.driver.call("fetch", handle=self.handle, worker=worker, **_request(path, method, headers, body, host))
+        return _reply(reply)
+
+    def fetch_all(self, worker: str, requests: Iterable[Mapping[str, Any]]) -> list[Reply]:
+        """Sends every request at once (concurrent clients); the replies in request order.
+
+        Each request takes `fetch`'s arguments by name, and optionally `after_ms` (it is
+        sent that long after the first) and `trickle=(chunks, delay_ms)`: the body then
+        arrives in that many pieces that far apart, as from a slow client, so the Worker is
+        still reading it while the other requests run.
+        """
+        sent = []
+        for request in requests:
+            options = dict(request)
+            trickle = options.pop("trickle", None)
+            after_ms = options.pop("after_ms", 0)
+            encoded = {**_request(**options), "afterMs": after_ms}
+            if trickle is not None:
+                encoded["trickle"] = {"chunks": trickle[0], "delayMs": trickle[1]}
+            sent.append(encoded)
+        replies = self.driver.call("fetchAll", handle=self.handle, worker=worker, requests=sent)
+        return [_reply(reply) for reply in replies]
 
     def scheduled(self, worker: str, cron: str, at_ms: int) -> dict[str, Any]:
         """Run `worker`'s scheduled handler for `cron` as if fired at `at_ms` (epoch ms)."""
@@ -274,6 +309,11 @@ class Instance:
     def r2_get(self, worker: str, binding: str, key: str) -> bytes | None:
         found = self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="get", key=key)
         return None if found is None else base64.b64decode(found["body"])
+
+    def r2_stat(self, worker: str, binding: str, key: str) -> dict[str, Any] | None:
+        """The object's `size` and `etag` (R2's, unquoted), or None if there is none."""
+        found = self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="get", key=key)
+        return None if found is None else {"size": found["size"], "etag": found["etag"]}
 
     def r2_put(self, worker: str, binding: str, key: str, body: bytes) -> None:
         self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="put", key=key, body=base64.b64encode(body).decode())

@@ -10,7 +10,7 @@ from stacks.catalog import Catalog, load_catalog
 from tests.conftest import ROOT
 
 CATALOG = load_catalog(ROOT)
-TYPES = {"d1": "D1Database", "kv": "KVNamespace", "r2": "R2Bucket", "var": "string", "secret": "string"}
+TYPES = {"d1": "D1Database", "kv": "KVNamespace", "r2": "R2Bucket", "var": "string", "secret": "string", "origins": "string"}
 FIELD = re.compile(r"^\s+(\w+)(\??): (\w+);", re.MULTILINE)
 PATTERN = re.compile(r"^\s+\[\w+: `(\w+)\$\{string\}`\]: (\w+);", re.MULTILINE)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -48,6 +48,33 @@ def rows(mf: Instance) -> list[dict]:
     return mf.d1(WORKER, "DB", "SELECT key, content_type, size, etag, uploaded_by FROM media_objects ORDER BY key")
 
 
+def _pointed_object(row: dict) -> str:
+    """The R2 key of the object a metadata row describes."""
+    return row.get("object_key") or row["key"]
+
+
+def assert_bucket_matches_rows(mf: Instance, when: str = "") -> None:
+    """Every object in R2 is described by exactly one row, and every row by its object."""
+    described = {_pointed_object(r): r for r in mf.d1(WORKER, "DB", "SELECT * FROM media_objects")}
+    stored = set(mf.r2_list(WORKER, "MEDIA"))
+    orphans, dangling = sorted(stored - set(described)), sorted(set(described) - stored)
+    assert stored == set(described), f"{when}: objects without a row {orphans}, rows without an object {dangling}"
+    for name, row in described.items():
+        assert mf.r2_stat(WORKER, "MEDIA", name) == {"size": row["size"], "etag": row["etag"]}, (when, name, row)
+
+
+def stored_keys(mf: Instance) -> list[str]:
+    """The keys whose objects the bucket holds, once it is checked against the rows."""
+    assert_bucket_matches_rows(mf)
+    return [r["key"] for r in rows(mf)]
+
+
+def stored_bytes(mf: Instance, key: str) -> bytes | None:
+    """The bytes R2 holds for `key`: those of the object its row points at."""
+    found = mf.d1(WORKER, "DB", "SELECT * FROM media_objects WHERE key = ?", key)
+    return mf.r2_get(WORKER, "MEDIA", _pointed_object(found[0])) if found else None
+
+
 def assert_error(reply: Reply, status: int, code: str) -> None:
     assert reply.status == status, reply.text
     assert reply.headers["content-type"].startswith("application/json")
@@ -61,7 +88,7 @@ def test_upload_download_list_delete_round_trip(storage: Instance) -> None:
     assert created.status == 201, created.text
     meta = created.json()
     assert (meta["key"], meta["size"], meta["contentType"]) == ("teams/mlb/logo.png", 4096, "image/png")
-    assert storage.r2_get(WORKER, "MEDIA", "teams/mlb/logo.png") == body
+    assert stored_bytes(storage, "teams/mlb/logo.png") == body
     assert rows(storage) == [
         {"key": "teams/mlb/logo.png", "content_type": "image/png", "size": 4096, "etag": meta["etag"], "uploaded_by": "token"}
     ]
@@ -84,7 +111,7 @@ def test_upload_download_list_delete_round_trip(storage: Instance) -> None:
     deleted = storage.fetch(WORKER, "/api/media/objects/teams/mlb/logo.png", "DELETE", headers=AUTH)
     assert deleted.status == 204
     assert_error(storage.fetch(WORKER, "/api/media/objects/teams/mlb/logo.png"), 404, "not_found")
-    assert storage.r2_list(WORKER, "MEDIA") == ["teams/nfl/logo.png"]
+    assert stored_keys(storage) == ["teams/nfl/logo.png"]
     assert [r["key"] for r in rows(storage)] == ["teams/nfl/logo.png"]
 
 
@@ -163,10 +190,60 @@ def test_rejected_uploads_leave_nothing_behind(
     assert rows(empty_storage) == []
 
 
+def test_overwrites_racing_deletes_keep_object_and_row_together(start: Start) -> None:
+    mf = start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"RATE_LIMIT_REQUESTS": "100000"})
+    key, rounds, uploads, deletes = "teams/race.png", 40, 6, 24
+    path = f"/api/media/objects/{key}"
+    for round_ in range(rounds):
+        # Uploads of different sizes from clients of different speeds (done after about
+        # 0, 6, ..., 30 ms) and a delete sent every millisecond for most of that time, so
+        # that deletes land before, between and after the steps of the uploads. Before
+        # the fix, a row without its object showed within the first ten rounds.
+        requests = [
+            {"path": path, "method": "PUT", "headers": {**AUTH, "content-type": "image/png"},
+             "body": png(1000 + 100 * i), "trickle": (4, 2 * i)}
+            for i in range(uploads)
+        ] + [{"path": path, "method": "DELETE", "headers": AUTH, "after_ms": j} for j in range(deletes)]
+        # Half the rounds start with the key present, half with it absent.
+        if round_ % 2:
+            assert upload(mf, key, png(500)).status == 201
+        replies = mf.fetch_all(WORKER, requests)
+        assert [r.status for r in replies[:uploads]] == [201] * uploads, [r.text for r in replies[:uploads]]
+        assert {r.status for r in replies[uploads:]} <= {204, 404}, [r.text for r in replies[uploads:]]
+        assert_bucket_matches_rows(mf, f"round {round_}")
+        listed = mf.fetch(WORKER, "/api/media/objects").json()["objects"]
+        download = mf.fetch(WORKER, path)
+        if listed:
+            (only,) = listed
+            assert download.status == 200 and download.headers["etag"] == f'"{only["etag"]}"', round_
+            assert len(download.body) == only["size"], round_
+        else:
+            assert download.status == 404, round_
+
+
+def test_an_object_stored_under_its_own_key_is_served_replaced_and_deleted(storage: Instance) -> None:
+    # Rows written before media migration 0003 name no object: theirs is stored at the key.
+    old, new = png(300), png(400)
+    storage.r2_put(WORKER, "MEDIA", "legacy/a.png", old)
+    etag = storage.r2_stat(WORKER, "MEDIA", "legacy/a.png")["etag"]
+    storage.d1(
+        WORKER, "DB",
+        "INSERT INTO media_objects (key, content_type, size, etag, uploaded_at, uploaded_by) VALUES (?, 'image/png', ?, ?, '2026-01-01T00:00:00.000Z', 'token')",
+        "legacy/a.png", len(old), etag,
+    )
+    assert storage.fetch(WORKER, "/api/media/objects/legacy/a.png").body == old
+    assert upload(storage, "legacy/a.png", new).status == 201
+    assert storage.fetch(WORKER, "/api/media/objects/legacy/a.png").body == new
+    assert storage.r2_get(WORKER, "MEDIA", "legacy/a.png") is None
+    assert stored_keys(storage) == ["legacy/a.png"]
+    assert storage.fetch(WORKER, "/api/media/objects/legacy/a.png", "DELETE", headers=AUTH).status == 204
+    assert storage.r2_list(WORKER, "MEDIA") == [] and rows(storage) == []
+
+
 def test_delete_needs_the_token(storage: Instance) -> None:
     upload(storage, "keep.png", png(64))
     assert_error(storage.fetch(WORKER, "/api/media/objects/keep.png", "DELETE"), 401, "unauthorized")
-    assert storage.r2_list(WORKER, "MEDIA") == ["keep.png"] and len(rows(storage)) == 1
+    assert stored_keys(storage) == ["keep.png"]
 
 
 def _signed_url(mf: Instance, key: str, content_type: str = "image/png", **extra: int) -> str:
@@ -202,6 +279,36 @@ def test_a_signed_url_uploads_once_within_its_limits(storage: Instance) -> None:
     assert_error(_put_to(storage, other, png(500), "image/png"), 415, "type_mismatch")
 
 
+def test_a_signed_url_uploads_once_under_concurrent_use(storage: Instance) -> None:
+    clients, rounds = 20, 5
+    for round_ in range(rounds):
+        key = f"uploads/race-{round_}.png"
+        url = _signed_url(storage, key)
+        parts = urlsplit(url)
+        request = {"path": f"{parts.path}?{parts.query}", "method": "PUT", "headers": {"content-type": "image/png"}}
+        replies = storage.fetch_all(WORKER, [{**request, "body": png(256)} for _ in range(clients)])
+        statuses = sorted(r.status for r in replies)
+        assert statuses == [201] + [401] * (clients - 1), (round_, statuses)
+        for refused in (r for r in replies if r.status == 401):
+            assert_error(refused, 401, "unauthorized")
+            assert "already used" in refused.json()["error"]["message"], refused.text
+        (created,) = [r for r in replies if r.status == 201]
+        assert stored_bytes(storage, key) is not None
+        assert [r["etag"] for r in rows(storage) if r["key"] == key] == [created.json()["etag"]]
+
+
+def test_claims_of_long_expired_urls_are_cleaned_up(storage: Instance) -> None:
+    now = int(time.time())
+    # One claim well past its URL's expiry, one that expired a moment ago (kept a while,
+    # for clocks that run behind), one still valid.
+    for nonce, expires in (("0" * 36, now - 3600), ("1" * 36, now - 5), ("2" * 36, now + 600)):
+        storage.d1(WORKER, "DB", "INSERT INTO upload_nonces (nonce, expires_at) VALUES (?, ?)", nonce, expires)
+    url = _signed_url(storage, "uploads/clean.png")
+    assert _put_to(storage, url, png(100)).status == 201
+    kept = {r["nonce"] for r in storage.d1(WORKER, "DB", "SELECT nonce FROM upload_nonces")}
+    assert kept == {"1" * 36, "2" * 36, dict(parse_qsl(urlsplit(url).query))["nonce"]}
+
+
 def test_an_expired_signed_url_is_refused(storage: Instance) -> None:
     url = _signed_url(storage, "uploads/late.png", expiresIn=1)
     time.sleep(2.1)
@@ -228,6 +335,7 @@ def test_multipart_upload_of_a_large_file(storage: Instance) -> None:
     assert done.status == 201, done.text
     assert done.json()["size"] == len(first) + len(second)
     assert storage.fetch(WORKER, "/api/media/objects/video/highlights.mp4").body == first + second
+    assert stored_keys(storage) == ["video/highlights.mp4"]
     assert rows(storage)[0]["content_type"] == "video/mp4"
     assert storage.kv_list(WORKER, "UPLOAD_SESSIONS") == []
 
@@ -264,7 +372,75 @@ def test_writes_are_rate_limited_per_client_and_recover(start: Start) -> None:
     assert mf.fetch(WORKER, "/api/media/objects/r0.png").status == 200  # reads are not limited
     time.sleep(retry_after)
     assert upload(mf, "r5.png", png(64), headers=client).status == 201
-    assert sorted(mf.r2_list(WORKER, "MEDIA")) == ["other.png", "r0.png", "r1.png", "r2.png", "r5.png"]
+    assert stored_keys(mf) == ["other.png", "r0.png", "r1.png", "r2.png", "r5.png"]
+
+
+SITE = "https://staging.blazesportsintel.com"
+ORIGINS = f"{SITE},https://preview.blazesportsintel.com"
+
+
+def preflight(mf: Instance, origin: str, method: str = "PUT", path: str = "/api/media/objects/uploads/fan.png") -> Reply:
+    return mf.fetch(
+        WORKER, path, "OPTIONS",
+        headers={"origin": origin, "access-control-request-method": method, "access-control-request-headers": "content-type"},
+    )
+
+
+def test_preflights_from_the_stacks_origins_are_allowed_and_no_others(start: Start) -> None:
+    mf = start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"ALLOWED_ORIGINS": ORIGINS})
+    for origin in ORIGINS.split(","):
+        allowed = preflight(mf, origin)
+        assert allowed.status == 204, allowed.text
+        assert allowed.headers["access-control-allow-origin"] == origin
+        assert "PUT" in allowed.headers["access-control-allow-methods"].split(", ")
+        assert "content-type" in allowed.headers["access-control-allow-headers"].lower().split(", ")
+        assert int(allowed.headers["access-control-max-age"]) > 0
+        assert "origin" in allowed.headers["vary"].lower()
+    for stranger in ("https://evil.example", "https://blazesportsintel.com.evil.example", "null", SITE + ":8443"):
+        refused = preflight(mf, stranger)
+        assert not any(name.startswith("access-control-allow") for name in refused.headers), (stranger, refused.headers)
+    # A method the browser may not use from another site (DELETE needs the token) is not offered.
+    assert "DELETE" not in preflight(mf, SITE, "DELETE").headers.get("access-control-allow-methods", "")
+
+
+def test_responses_to_the_stacks_origins_carry_cors_headers(start: Start) -> None:
+    mf = start([WORKER], secrets={"UPLOAD_TOKEN": TOKEN}, vars={"ALLOWED_ORIGINS": ORIGINS})
+    url = _signed_url(mf, "uploads/fan.png")
+    parts = urlsplit(url)
+    created = mf.fetch(
+        WORKER, f"{parts.path}?{parts.query}", "PUT", headers={"content-type": "image/png", "origin": SITE}, body=png(200)
+    )
+    assert created.status == 201, created.text
+    assert created.headers["access-control-allow-origin"] == SITE
+    assert "etag" in created.headers["access-control-expose-headers"].lower().split(", ")
+    assert "origin" in created.headers["vary"].lower()
+    download = mf.fetch(WORKER, "/api/media/objects/uploads/fan.png", headers={"origin": SITE})
+    assert download.headers["access-control-allow-origin"] == SITE and "origin" in download.headers["vary"].lower()
+    # Errors too, so the page can read why its upload failed.
+    used = mf.fetch(WORKER, f"{parts.path}?{parts.query}", "PUT", headers={"content-type": "image/png", "origin": SITE}, body=png(200))
+    assert used.status == 401 and used.headers["access-control-allow-origin"] == SITE
+    # Another site's page gets the object (it is public) but no permission to read it in script;
+    # caches still learn that the answer depends on the origin.
+    foreign = mf.fetch(WORKER, "/api/media/objects/uploads/fan.png", headers={"origin": "https://evil.example"})
+    assert foreign.status == 200 and "access-control-allow-origin" not in foreign.headers
+    assert "origin" in foreign.headers["vary"].lower()
+
+
+def test_preflights_do_not_count_against_the_write_limit(start: Start) -> None:
+    mf = start(
+        [WORKER], secrets={"UPLOAD_TOKEN": TOKEN},
+        vars={"ALLOWED_ORIGINS": ORIGINS, "RATE_LIMIT_REQUESTS": "3", "RATE_LIMIT_WINDOW_SECONDS": "60"},
+    )
+    client = {"cf-connecting-ip": "203.0.113.9"}
+    for _ in range(10):
+        reply = mf.fetch(
+            WORKER, "/api/media/objects/uploads/fan.png", "OPTIONS",
+            headers={**client, "origin": SITE, "access-control-request-method": "PUT"},
+        )
+        assert reply.status == 204 and reply.headers["access-control-allow-origin"] == SITE, reply.text
+    # The writes the preflights were for still have the whole limit.
+    statuses = [upload(mf, f"p{i}.png", png(64), headers={**AUTH, **client}).status for i in range(4)]
+    assert statuses == [201, 201, 201, 429]
 
 
 def test_unknown_routes_and_methods_answer_in_the_error_shape(storage: Instance) -> None:

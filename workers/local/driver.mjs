@@ -138,6 +138,42 @@ function toBytes(base64) {
   return base64 == null ? undefined : Buffer.from(base64, "base64");
 }
 
+/** A body that arrives in `chunks` pieces, `delayMs` apart: a slow client's upload. */
+function trickle(bytes, chunks, delayMs) {
+  const size = Math.ceil(bytes.byteLength / chunks);
+  let offset = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      if (offset > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      controller.enqueue(bytes.subarray(offset, offset + size));
+      offset += size;
+      if (offset >= bytes.byteLength) controller.close();
+    },
+  });
+}
+
+// Miniflare's entry Worker runs the Worker this header names (and strips the header).
+const ROUTE_OVERRIDE = "MF-Route-Override";
+
+async function dispatch(mf, name, { url, method, headers, body, trickle: slow, afterMs }) {
+  const target = await mf.getWorker(name);
+  if (afterMs) await new Promise((resolve) => setTimeout(resolve, afterMs));
+  const bytes = toBytes(body);
+  const sent = new Headers(headers);
+  // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
+  if (bytes !== undefined && !sent.has("content-length")) sent.set("content-length", String(bytes.byteLength));
+  const streamed = bytes !== undefined && slow ? trickle(bytes, slow.chunks, slow.delayMs) : bytes;
+  const init = { method, headers: sent, body: streamed, redirect: "manual", ...(streamed === bytes ? {} : { duplex: "half" }) };
+  if (sent.has("origin")) {
+    // The proxy behind getWorker() is one of Miniflare's own /cdn-cgi/ endpoints, which
+    // refuse an Origin other than localhost (their guard against other sites' pages). A
+    // browser's request goes in through the entry Worker instead, told which Worker to run.
+    sent.set(ROUTE_OVERRIDE, name);
+    return replyOf(await mf.dispatchFetch(url, init));
+  }
+  return replyOf(await target.fetch(url, init));
+}
+
 async function replyOf(response) {
   const body = Buffer.from(await response.arrayBuffer());
   return { status: response.status, headers: [...response.headers.entries()], body: body.toString("base64") };
@@ -178,14 +214,15 @@ const ops = {
     return { handle, url: url.href };
   },
 
-  async fetch({ handle, worker, url, method, headers, body }) {
-    const target = await instance(handle).mf.getWorker(worker);
-    const bytes = toBytes(body);
-    const sent = new Headers(headers);
-    // What an HTTP client sends with a body of known size; the proxy would stream it otherwise.
-    if (bytes !== undefined && !sent.has("content-length")) sent.set("content-length", String(bytes.byteLength));
-    const response = await target.fetch(url, { method, headers: sent, body: bytes, redirect: "manual" });
-    return replyOf(response);
+  async fetch({ handle, worker, ...request }) {
+    return dispatch(instance(handle).mf, worker, request);
+  },
+
+  // Several requests in flight at once, as concurrent clients send them (each `afterMs` from
+  // now); replies in order.
+  async fetchAll({ handle, worker, requests }) {
+    const { mf } = instance(handle);
+    return Promise.all(requests.map((request) => dispatch(mf, worker, request)));
   },
 
   async scheduled({ handle, worker, cron, scheduledTime }) {
@@ -226,7 +263,7 @@ lines.on("line", async (line) => {
     if (!op) throw new Error(`unknown op ${request.op}`);
     send({ id: request.id, ok: true, result: (await op(request)) ?? null });
   } catch (err) {
-    send({ id: request?.id ?? null, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+    send({ id: request?.id ?? null, ok: false, error: err instanceof Error ? `${err.name}: ${err.message}${err.cause ? ` (${err.cause})` : ""}` : String(err) });
   }
 });
 lines.on("close", async () => {

@@ -153,6 +153,13 @@ export class DatabaseManager {
     return rows[0] ?? null;
   }
 
+  /** The first row as the primary has it: for a read that must see every committed write. */
+  async firstOnPrimary<T extends Row = Row>(query: Query): Promise<T | null> {
+    // Outside a session D1 sends every query to the primary.
+    const result = await this.db.prepare(query.sql).bind(...query.params).all<T>();
+    return result.results[0] ?? null;
+  }
+
   /** Runs the statements in one transaction; returns each statement's returned rows. */
   async transaction(statements: readonly Query[]): Promise<Row[][]> {
     if (statements.length === 0) return [];

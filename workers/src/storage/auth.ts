@@ -1,16 +1,20 @@
 // Who may write: the holder of the upload token (a secret_text binding), or, for one
 // single upload, whoever holds a signed URL the token holder issued. A signed URL names
-// the key, the content type, a size cap and an expiry, and works once (its nonce is
-// recorded in the NONCES namespace until it expires).
+// the key, the content type, a size cap and an expiry, and works once: its nonce is
+// claimed in D1's upload_nonces table (workers/migrations/media/0002), one INSERT that a
+// primary key makes atomic, where a KV read-then-write let concurrent uses through.
 import { bearerToken, hmacSha256Hex, sameSecret } from "../shared/crypto";
+import { DatabaseManager } from "../shared/db";
 import { HttpError } from "../shared/respond";
 import type { StorageEnv } from "./env";
 
 export type Uploader = "token" | "signed-url";
 
-// KV refuses expirations shorter than 60 seconds.
-const MIN_KV_TTL_SECONDS = 60;
 export const MAX_SIGNED_URL_SECONDS = 3600;
+// A claim outlives its URL's expiry by this much before it is cleaned up, so that a
+// location whose clock runs a little behind cannot find an expired URL valid and its
+// claim gone.
+const CLAIM_GRACE_SECONDS = 300;
 
 function unauthorized(message: string): HttpError {
   return new HttpError(401, "unauthorized", message, { "www-authenticate": 'Bearer realm="blaze-media"' });
@@ -57,8 +61,22 @@ export async function verifySignedUpload(url: URL, key: string, env: StorageEnv,
   if (!(await sameSecret(signature, await signUpload(env, upload)))) throw unauthorized("the signature is not valid");
   const now = Math.floor(nowMs / 1000);
   if (expires <= now) throw unauthorized("the signed URL has expired");
-  const nonceKey = `nonce:${upload.nonce}`;
-  if ((await env.NONCES.get(nonceKey)) !== null) throw unauthorized("the signed URL was already used");
-  await env.NONCES.put(nonceKey, "used", { expirationTtl: Math.max(MIN_KV_TTL_SECONDS, expires - now) });
+  if (!(await claimNonce(env.DB, upload, now))) throw unauthorized("the signed URL was already used");
   return upload;
+}
+
+/**
+ * Records the nonce as used; false if some request (possibly a concurrent one) already
+ * did. Claims long past their URL's expiry are removed in the same transaction, so the
+ * table holds only nonces that could still be presented.
+ */
+async function claimNonce(db: D1Database, upload: SignedUpload, now: number): Promise<boolean> {
+  const [, claimed] = await new DatabaseManager(db).transaction([
+    { sql: "DELETE FROM upload_nonces WHERE expires_at < ?", params: [now - CLAIM_GRACE_SECONDS] },
+    {
+      sql: "INSERT INTO upload_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING RETURNING nonce",
+      params: [upload.nonce, upload.expires],
+    },
+  ]);
+  return (claimed ?? []).length === 1;
 }

@@ -1,9 +1,10 @@
 // Downloads with R2's own conditional and range handling: the request's headers go to
 // R2 as `onlyIf` (If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since) and
-// `range`, so ETags, 304/412 and partial content follow R2's semantics exactly.
+// `range`, so ETags, 304/412 and partial content follow R2's semantics exactly. A key's
+// object is the one its D1 row points at (metadata.ts says why).
 import { HttpError, error, json, notFound } from "../shared/respond";
 import type { StorageEnv } from "./env";
-import { describe, forgetObject, listObjects } from "./metadata";
+import { describe, forgetObject, listObjects, objectOf } from "./metadata";
 import { safePrefix } from "./keys";
 
 const CACHE_CONTROL = "public, max-age=3600";
@@ -11,7 +12,7 @@ const CACHE_CONTROL = "public, max-age=3600";
 // Shown in the page (images, video); anything else is a download.
 const INLINE_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4"]);
 
-function objectHeaders(object: R2Object): Headers {
+function objectHeaders(key: string, object: R2Object): Headers {
   const headers = new Headers();
   object.writeHttpMetadata(headers);
   headers.set("etag", object.httpEtag);
@@ -23,7 +24,7 @@ function objectHeaders(object: R2Object): Headers {
   headers.set("x-content-type-options", "nosniff");
   headers.set("content-security-policy", "default-src 'none'; sandbox");
   const inline = INLINE_TYPES.has(headers.get("content-type") ?? "");
-  const name = object.key.slice(object.key.lastIndexOf("/") + 1);
+  const name = key.slice(key.lastIndexOf("/") + 1);
   headers.set("content-disposition", `${inline ? "inline" : "attachment"}; filename*=UTF-8''${encodeURIComponent(name)}`);
   return headers;
 }
@@ -58,22 +59,43 @@ function hasBody(object: R2Object | R2ObjectBody): object is R2ObjectBody {
   return "body" in object;
 }
 
+async function conditionalGet(
+  request: Request,
+  env: StorageEnv,
+  name: string,
+  range: ByteRange | null,
+): Promise<R2Object | R2ObjectBody | null> {
+  try {
+    return await env.MEDIA.get(name, { onlyIf: request.headers, ...(range ? { range } : {}) });
+  } catch (err) {
+    // R2 throws on a range past the end; answer that as HTTP does.
+    const head = range ? await env.MEDIA.head(name) : null;
+    if (range && head && rangeStart(range, head.size) >= head.size) throw unsatisfiable(head.size);
+    throw err;
+  }
+}
+
+/** `key`'s object as the request asks for it, or a 404. */
+async function currentObject(request: Request, env: StorageEnv, key: string, range: ByteRange | null): Promise<R2Object | R2ObjectBody> {
+  const name = await objectOf(env.DB, key);
+  if (name === null) throw notFound("no such object");
+  const object = await conditionalGet(request, env, name, range);
+  if (object !== null) return object;
+  // The object went away after its row was read: an upload replaced it, or the read
+  // replica was behind. The primary knows the key's object now, if it has one.
+  const latest = await objectOf(env.DB, key, true);
+  const retried = latest === null || latest === name ? null : await conditionalGet(request, env, latest, range);
+  if (retried === null) throw notFound("no such object");
+  return retried;
+}
+
 export async function getObject(request: Request, env: StorageEnv, key: string): Promise<Response> {
   // HEAD goes through the same conditional get as GET, so R2 judges its conditions alike;
   // it only drops the body (and ignores Range, as HTTP allows).
   const isHead = request.method === "HEAD";
   const range = isHead ? null : parseRange(request.headers.get("range"));
-  let object: R2Object | R2ObjectBody | null;
-  try {
-    object = await env.MEDIA.get(key, { onlyIf: request.headers, ...(range ? { range } : {}) });
-  } catch (err) {
-    // R2 throws on a range past the end; answer that as HTTP does.
-    const head = range ? await env.MEDIA.head(key) : null;
-    if (range && head && rangeStart(range, head.size) >= head.size) throw unsatisfiable(head.size);
-    throw err;
-  }
-  if (object === null) throw notFound("no such object");
-  const headers = objectHeaders(object);
+  const object = await currentObject(request, env, key, range);
+  const headers = objectHeaders(key, object);
   if (!hasBody(object)) {
     // A failed If-None-Match / If-Modified-Since means "you have it"; a failed
     // If-Match / If-Unmodified-Since means "it changed".
@@ -102,10 +124,11 @@ export async function getObject(request: Request, env: StorageEnv, key: string):
 }
 
 export async function deleteObject(env: StorageEnv, key: string): Promise<Response> {
-  const existed = (await env.MEDIA.head(key)) !== null;
-  await env.MEDIA.delete(key);
-  const recorded = await forgetObject(env.DB, key);
-  if (!existed && !recorded) throw notFound("no such object");
+  // The row goes first: from then on nothing serves the object, and no other request
+  // learns its name, so deleting it cannot remove anything a row still points at.
+  const object = await forgetObject(env.DB, key);
+  if (object === null) throw notFound("no such object");
+  await env.MEDIA.delete(object);
   return new Response(null, { status: 204 });
 }
 

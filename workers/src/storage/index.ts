@@ -10,11 +10,14 @@
 //   PUT    /uploads/<id>/parts/<n>             one part of a multipart upload
 //   POST   /uploads/<id>/complete              assemble and record
 //   DELETE /uploads/<id>                       abandon
-// Every write counts against the client's rate limit before anything else happens.
+//   OPTIONS                                    CORS preflight (cors.ts)
+// Every write counts against the client's rate limit before anything else happens; a
+// preflight is not a write (the browser sends one before the write it asks about).
 import { positiveInteger } from "../shared/config";
 import { FixedWindowRateLimiter, clientAddress } from "../shared/ratelimit";
 import { HttpError, guarded, methodNotAllowed, notFound } from "../shared/respond";
 import { requireToken, verifySignedUpload, type Uploader } from "./auth";
+import { isPreflight, preflight, withCors } from "./cors";
 import { deleteObject, getObject, listing } from "./downloads";
 import type { StorageEnv } from "./env";
 import { mediaType } from "./filetypes";
@@ -100,6 +103,7 @@ async function route(request: Request, env: StorageEnv): Promise<Response> {
 
 export default {
   async fetch(request, env): Promise<Response> {
-    return guarded(() => route(request, env));
+    if (isPreflight(request)) return preflight(request, env);
+    return withCors(request, env, await guarded(() => route(request, env)));
   },
 } satisfies ExportedHandler<StorageEnv>;

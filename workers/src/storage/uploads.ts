@@ -1,6 +1,7 @@
 // Single uploads (PUT /objects/<key>), signed upload URLs, and multipart uploads for
-// large files. An object's metadata row is written only after R2 holds the object, and
-// the object is removed again if that write fails, so R2 and D1 never disagree.
+// large files. Each upload is a new R2 object under a name of its own; once R2 holds it
+// whole, the key's row is pointed at it and the object it replaces is deleted
+// (metadata.ts says why). If the row cannot be written, the new object is removed again.
 import { list, positiveInteger } from "../shared/config";
 import { HttpError, badRequest, json, readJson } from "../shared/respond";
 import { MAX_SIGNED_URL_SECONDS, signUpload, type Uploader } from "./auth";
@@ -8,7 +9,7 @@ import { checkedBody, declaredLength, settle } from "./body";
 import type { StorageEnv } from "./env";
 import { mediaType } from "./filetypes";
 import { safeKey } from "./keys";
-import { describe, recordObject } from "./metadata";
+import { describe, newObjectKey, recordObject } from "./metadata";
 
 function allowedType(env: StorageEnv, declared: string): string {
   if (!list(env, "ALLOWED_TYPES").includes(declared)) {
@@ -17,13 +18,26 @@ function allowedType(env: StorageEnv, declared: string): string {
   return declared;
 }
 
-async function storeRecord(env: StorageEnv, object: R2Object, contentType: string, by: Uploader): Promise<Response> {
+async function storeRecord(env: StorageEnv, key: string, object: R2Object, contentType: string, by: Uploader): Promise<Response> {
+  let recorded;
   try {
-    const row = await recordObject(env.DB, object, contentType, by);
-    return json(describe(row), 201, { etag: object.httpEtag });
+    recorded = await recordObject(env.DB, key, object, contentType, by);
   } catch (err) {
+    // No row points at the new object, so nothing else would ever delete it.
     await env.MEDIA.delete(object.key);
     throw err;
+  }
+  if (recorded.replaced !== null) await dropReplaced(env, recorded.replaced);
+  return json(describe(recorded.row), 201, { etag: object.httpEtag });
+}
+
+async function dropReplaced(env: StorageEnv, name: string): Promise<void> {
+  try {
+    await env.MEDIA.delete(name);
+  } catch (err) {
+    // The upload itself is done and served; the old object is only unreferenced bytes.
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(JSON.stringify({ level: "error", event: "replaced_object_not_deleted", object: name, message }));
   }
 }
 
@@ -32,10 +46,10 @@ export async function putObject(request: Request, env: StorageEnv, key: string, 
   const length = declaredLength(request, Math.min(cap, positiveInteger(env, "MAX_UPLOAD_BYTES")));
   const body = await checkedBody(request, length, contentType);
   const object = await settle(
-    env.MEDIA.put(key, body.stream, { httpMetadata: { contentType }, customMetadata: { uploadedBy: by } }),
+    env.MEDIA.put(newObjectKey(key), body.stream, { httpMetadata: { contentType }, customMetadata: { uploadedBy: by } }),
     body,
   );
-  return storeRecord(env, object, contentType, by);
+  return storeRecord(env, key, object, contentType, by);
 }
 
 function requestObject(body: unknown): Record<string, unknown> {
@@ -76,10 +90,14 @@ export async function createSignedUrl(request: Request, env: StorageEnv, base: s
 // parallel never overwrite each other's record.
 interface Session {
   key: string;
+  /** The R2 object the upload assembles; absent in sessions begun before objects had names of their own. */
+  object?: string;
   contentType: string;
   r2UploadId: string;
   createdAt: number;
 }
+
+const sessionObject = (session: Session): string => session.object ?? session.key;
 
 interface PartRecord {
   partNumber: number;
@@ -126,12 +144,13 @@ export async function createMultipart(request: Request, env: StorageEnv, nowMs: 
   const body = requestObject(await readJson(request));
   const key = safeKey(stringField(body, "key"), false);
   const contentType = allowedType(env, stringField(body, "contentType").toLowerCase());
-  const upload = await env.MEDIA.createMultipartUpload(key, {
+  const object = newObjectKey(key);
+  const upload = await env.MEDIA.createMultipartUpload(object, {
     httpMetadata: { contentType },
     customMetadata: { uploadedBy: "token" },
   });
   const id = crypto.randomUUID();
-  const session: Session = { key, contentType, r2UploadId: upload.uploadId, createdAt: nowMs };
+  const session: Session = { key, object, contentType, r2UploadId: upload.uploadId, createdAt: nowMs };
   await env.UPLOAD_SESSIONS.put(sessionKey(id), JSON.stringify(session), { expirationTtl: SESSION_TTL_SECONDS });
   return json({ uploadId: id, key, contentType }, 201);
 }
@@ -147,7 +166,7 @@ export async function uploadPart(request: Request, env: StorageEnv, id: string, 
   const others = (await loadParts(env, id)).filter((p) => p.partNumber !== partNumber);
   const used = others.reduce((sum, p) => sum + p.size, 0);
   const length = declaredLength(request, limit - used);
-  const upload = env.MEDIA.resumeMultipartUpload(session.key, session.r2UploadId);
+  const upload = env.MEDIA.resumeMultipartUpload(sessionObject(session), session.r2UploadId);
   let part: R2UploadedPart;
   if (partNumber === 1) {
     let body;
@@ -178,7 +197,7 @@ export async function completeMultipart(env: StorageEnv, id: string): Promise<Re
   if (parts[0]?.partNumber !== 1) throw badRequest("part 1 has not been uploaded");
   const total = parts.reduce((sum, p) => sum + p.size, 0);
   const limit = positiveInteger(env, "MAX_UPLOAD_BYTES");
-  const upload = env.MEDIA.resumeMultipartUpload(session.key, session.r2UploadId);
+  const upload = env.MEDIA.resumeMultipartUpload(sessionObject(session), session.r2UploadId);
   if (total > limit) {
     await upload.abort();
     await dropSession(env, id, parts);
@@ -191,14 +210,14 @@ export async function completeMultipart(env: StorageEnv, id: string): Promise<Re
     throw new HttpError(400, "multipart_rejected", `R2 refused the parts: ${err instanceof Error ? err.message : String(err)}`);
   }
   await dropSession(env, id, parts);
-  return storeRecord(env, object, session.contentType, "token");
+  return storeRecord(env, session.key, object, session.contentType, "token");
 }
 
 /** DELETE /uploads/<id>: abandons a multipart upload and its parts. */
 export async function abortMultipart(env: StorageEnv, id: string): Promise<Response> {
   const session = await loadSession(env, id);
   const parts = await loadParts(env, id);
-  await env.MEDIA.resumeMultipartUpload(session.key, session.r2UploadId).abort();
+  await env.MEDIA.resumeMultipartUpload(sessionObject(session), session.r2UploadId).abort();
   await dropSession(env, id, parts);
   return new Response(null, { status: 204 });
 }
