@@ -61,11 +61,14 @@ class Binary:
 
 PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
+ACTIONLINT = "github.com/rhysd/actionlint"
 
 BINARIES = (
     Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
     Binary("venvcheck", "pulumi", "blaze-infra/engine/pulumi/venvcheck"),
     Binary("schemacheck", "cloudflare", "./cmd/blaze-schemacheck", inside=CLOUDFLARE_TERRAFORM),
+    # The workflows' linter: actionlint's own command, told the inputs of the actions we pin.
+    Binary("actionlint", "actionlint", "blaze-infra/engine/actionlint/pinned", f"{ACTIONLINT}.version", ACTIONLINT),
 )
 
 
