@@ -127,6 +127,36 @@ def test_without_the_pinned_metadata_actionlint_would_miss_a_wrong_input(actionl
     assert lint(actionlint, copy).returncode == 1
 
 
+def jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in workflow_files():
+        for name, job in load(path.name)["jobs"].items():
+            yield path.name, name, job
+
+
+def test_every_job_has_a_timeout() -> None:
+    # GitHub's default is 6 hours: a hung step would hold the deploy concurrency group that long.
+    for workflow, name, job in jobs():
+        assert isinstance(job.get("timeout-minutes"), int) and 0 < job["timeout-minutes"] <= 60, f"{workflow} {name}"
+
+
+def test_every_job_that_runs_make_caches_pip_and_npm_keyed_on_their_lockfiles() -> None:
+    requirements = sorted(p.name for p in ROOT.glob("requirements*.txt"))
+    assert requirements == ["requirements-dev.txt", "requirements.txt"]
+    checked = []
+    for workflow, name, job in jobs():
+        runs = [i for i, s in enumerate(job["steps"]) if s.get("run", "").startswith("make ")]
+        if not runs:
+            continue
+        before = job["steps"][: runs[0]]
+        python = next(s["with"] for s in before if s.get("uses", "").startswith("actions/setup-python@"))
+        assert python["cache"] == "pip", f"{workflow} {name}"
+        assert sorted(p.name for p in ROOT.glob(python["cache-dependency-path"])) == requirements, f"{workflow} {name}"
+        npm = [s["with"] for s in before if s.get("uses", "").startswith("actions/cache@") and s["with"]["path"] == "~/.npm"]
+        assert len(npm) == 1 and "hashFiles('package-lock.json')" in npm[0]["key"], f"{workflow} {name}"
+        checked.append(f"{workflow} {name}")
+    assert len(checked) == 6, checked
+
+
 def make_invocations() -> list[tuple[str, list[str]]]:
     found = []
     for path in workflow_files():
