@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import metadata
 
 import pytest
 
@@ -39,8 +40,18 @@ def test_one_esbuild_is_installed_the_one_package_json_pins() -> None:
     assert wrangler == package_json()["esbuild"], f"wrangler {package_json()['wrangler']} depends on esbuild {wrangler}"
 
 
+def requirement_lines(name: str) -> list[str]:
+    return [l.strip() for l in (ROOT / name).read_text().splitlines() if l.strip() and not l.startswith("#")]
+
+
 @pytest.mark.parametrize("name", ["requirements.txt", "requirements-dev.txt"])
 def test_every_python_requirement_is_pinned_exactly(name: str) -> None:
-    lines = [l.strip() for l in (ROOT / name).read_text().splitlines() if l.strip() and not l.startswith("#")]
-    for line in lines:
+    for line in requirement_lines(name):
         assert line == "-r requirements.txt" or EXACT_PIP.fullmatch(line), f"{name}: {line!r} is not name==version"
+
+
+def test_the_virtualenv_runs_the_pinned_versions_pip_and_setuptools_included() -> None:
+    # venv seeds its own pip and setuptools; only the pins say which ones the tests run with.
+    pins = [l.split("==") for n in ("requirements.txt", "requirements-dev.txt") for l in requirement_lines(n) if "==" in l]
+    wrong = {name: (version, metadata.version(name)) for name, version in pins if metadata.version(name) != version}
+    assert wrong == {}, f"pinned vs installed (run make setup): {wrong}"
