@@ -62,6 +62,7 @@ class Binary:
 PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
 PULUMI_YAML = "github.com/pulumi/pulumi-yaml"
+ACTIONLINT = "github.com/rhysd/actionlint"
 
 BINARIES = (
     Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
@@ -71,6 +72,8 @@ BINARIES = (
     # this one the CLI runs real programs, so tests read the JSON it really prints.
     # pulumi-yaml v1.25.0 builds against its own pulumi pkg (v3.206.0), not v3.274.1.
     Binary("pulumi-language-yaml", "yaml", f"{PULUMI_YAML}/cmd/pulumi-language-yaml", f"{PULUMI_YAML}/pkg/version.Version", PULUMI_YAML),
+    # The workflows' linter: actionlint's own command, told the inputs of the actions we pin.
+    Binary("actionlint", "actionlint", "blaze-infra/engine/actionlint/pinned", f"{ACTIONLINT}.version", ACTIONLINT),
 )
 
 

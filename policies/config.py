@@ -4,8 +4,10 @@ The format is pulumi-policy's own (`--policy-pack-config`): `"all"` sets every p
 enforcement level; a policy's key takes a level, or an object with `enforcementLevel` and
 the policy's config properties. The CLI starts from each policy's own level (else the
 pack's), applies `"all"`, then the policy's entry, and checks properties against the
-policy's schema. This reader does the same, and is stricter where the CLI is silent: an
-unknown policy name or property is an error here, not a setting that does nothing.
+policy's schema. This reader does the same, validating with jsonschema against the schema
+each policy emits (`config_schema`, which the CLI checks with its own JSON Schema
+validator), and is stricter where the CLI is silent: an unknown policy name or property
+is an error here, not a setting that does nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError, best_match
 from pulumi_policy import EnforcementLevel, Policy
 
 from policies.framework import ConfigError, read_config
@@ -26,6 +30,7 @@ ALL = "all"
 _LEVEL_KEY = "enforcementLevel"
 # The levels a file may set: no rule of this pack remediates.
 _LEVELS = {level.value: level for level in EnforcementLevel if level is not EnforcementLevel.REMEDIATE}
+_LEVEL = {"enum": sorted(_LEVELS)}
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,58 @@ class PolicySettings:
     properties: Mapping[str, Any]
 
 
-def _level(value: Any, file: str, key: str) -> EnforcementLevel:
-    if not isinstance(value, str) or value not in _LEVELS:
-        raise InputError(file, key, _LEVEL_KEY, f"{value!r} is not one of {', '.join(sorted(_LEVELS))}")
-    return _LEVELS[value]
+def file_schema(policies: list[Policy]) -> dict[str, Any]:
+    """The file's shape: keys `all` or a policy's name, each a level or an object with one."""
+
+    def entry(properties: bool) -> dict[str, Any]:
+        given = {"properties": {_LEVEL_KEY: _LEVEL}} | ({} if properties else {"additionalProperties": False})
+        return {"type": ["string", "object"], "if": {"type": "string"}, "then": _LEVEL, "else": given}
+
+    names = [policy.name for policy in policies]
+    return {
+        "type": "object",
+        "propertyNames": {"enum": [ALL, *names]},
+        "properties": {ALL: entry(properties=False), **{name: entry(properties=True) for name in names}},
+    }
+
+
+def properties_schema(policy: Policy) -> dict[str, Any]:
+    """What the CLI checks a policy's properties against, and no property the policy does not name.
+
+    The CLI wraps the emitted `config_schema` the same way (pkg/resource/analyzer/config.go,
+    convertSchema), without `additionalProperties`, and checks `{}` when the file has no entry.
+    """
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False}
+    if policy.config_schema is not None:
+        schema["properties"] = policy.config_schema.properties
+        if policy.config_schema.required:
+            schema["required"] = policy.config_schema.required
+    return schema
+
+
+def _file_error(file: str, err: ValidationError) -> InputError:
+    if err.schema_path[0] == "propertyNames":
+        return InputError(file, err.instance, "-", "no policy of this name in the pack (policies/RULES.md lists them)")
+    if not err.absolute_path:
+        return InputError(file, "json", "-", "must be an object of policy names")
+    key = err.absolute_path[0]
+    if err.validator == "type":
+        return InputError(file, key, "-", "must be an enforcement level or an object")
+    if err.validator == "additionalProperties":  # only `all` refuses properties
+        extra = sorted(set(err.instance) - {_LEVEL_KEY})
+        return InputError(file, ALL, ", ".join(extra), "'all' takes only an enforcement level")
+    return InputError(file, key, _LEVEL_KEY, f"{err.instance!r} is not one of {', '.join(sorted(_LEVELS))}")
+
+
+def _properties_error(file: str, name: str, schema: Mapping[str, Any], err: ValidationError) -> InputError:
+    if err.validator == "additionalProperties" and not err.absolute_path:
+        named = schema.get("properties", {})
+        problem = "unknown property (check the spelling)" if named else "this policy takes no properties"
+        return InputError(file, name, ", ".join(sorted(set(err.instance) - set(named))), problem)
+    field = list(err.absolute_path)
+    if err.validator == "required":
+        field.append(next(p for p in err.validator_value if p not in err.instance))
+    return InputError(file, name, ".".join(map(str, field)) or "-", err.message)
 
 
 def parse_pack_config(text: str, file: str, policies: list[Policy]) -> dict[str, PolicySettings]:
@@ -48,44 +101,35 @@ def parse_pack_config(text: str, file: str, policies: list[Policy]) -> dict[str,
         document = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(file, "json", f"line {err.lineno}, column {err.colno}", err.msg) from None
-    if not isinstance(document, dict):
-        raise InputError(file, "json", "-", "must be an object of policy names")
+    # Draft 7, the newest the CLI's validator (gojsonschema) implements.
+    error = best_match(Draft7Validator(file_schema(policies)).iter_errors(document))
+    if error is not None:
+        raise _file_error(file, error)
 
     names = [policy.name for policy in policies]
     levels = {p.name: p.enforcement_level or PACK_ENFORCEMENT for p in policies}
     properties: dict[str, dict[str, Any]] = {name: {} for name in names}
-    entries: dict[str, tuple[EnforcementLevel | None, dict[str, Any]]] = {}
-    for key, value in document.items():
-        if key != ALL and key not in levels:
-            raise InputError(file, key, "-", "no policy of this name in the pack (policies/RULES.md lists them)")
-        if isinstance(value, str):
-            entries[key] = (_level(value, file, key), {})
-        elif isinstance(value, dict):
-            given = dict(value)
-            level = _level(given.pop(_LEVEL_KEY), file, key) if _LEVEL_KEY in given else None
-            entries[key] = (level, given)
-        else:
-            raise InputError(file, key, "-", "must be an enforcement level or an object")
-
-    all_level, all_properties = entries.pop(ALL, (None, {}))
-    if all_properties:
-        raise InputError(file, ALL, ", ".join(sorted(all_properties)), "'all' takes only an enforcement level")
+    entries = {key: {_LEVEL_KEY: value} if isinstance(value, str) else dict(value) for key, value in document.items()}
+    all_level = entries.pop(ALL, {}).get(_LEVEL_KEY)
     if all_level is not None:
-        levels = {name: all_level for name in names}
-    for key, (level, given) in entries.items():
-        if level is not None:
-            levels[key] = level
+        levels = {name: _LEVELS[all_level] for name in names}
+    for key, given in entries.items():
+        if _LEVEL_KEY in given:
+            levels[key] = _LEVELS[given.pop(_LEVEL_KEY)]
         properties[key].update(given)
 
     rules = {rule.info.id: rule for rule in RULES}
-    for name in names:
-        if name in rules:
+    for policy in policies:
+        schema = properties_schema(policy)
+        error = best_match(Draft7Validator(schema).iter_errors(properties[policy.name]))
+        if error is not None:
+            raise _properties_error(file, policy.name, schema, error)
+        if policy.name in rules:
+            # The rule's own model checks what a schema cannot say (a pattern that must compile).
             try:
-                read_config(name, rules[name].config, properties[name])
+                read_config(policy.name, rules[policy.name].config, properties[policy.name])
             except ConfigError as err:
-                raise InputError(file, name, err.field, err.problem) from None
-        elif properties[name]:
-            raise InputError(file, name, ", ".join(sorted(properties[name])), "this policy takes no properties")
+                raise InputError(file, policy.name, err.field, err.problem) from None
     if levels[WAIVED_FINDINGS] is not EnforcementLevel.ADVISORY:
         raise InputError(
             file, WAIVED_FINDINGS, _LEVEL_KEY,

@@ -5,31 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
 
 from stacks.errors import InputError
 
 
-class _StrictLoader(yaml.CSafeLoader):
-    """libyaml's safe loader, refusing duplicate mapping keys (PyYAML keeps the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"key {key!r} appears twice (first on line {seen[key] + 1})",
-                key_node.start_mark,
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+def _loader() -> YAML:
+    # ruamel.yaml's safe loader refuses a duplicate key (PyYAML keeps the last one), and with
+    # ruamel.yaml.clib installed it parses in C. YAML 1.1 is how these files have always been
+    # read (`yes` is true, `0755` octal); ruamel's default, 1.2, would read them otherwise.
+    yaml = YAML(typ="safe")
+    yaml.version = (1, 1)
+    return yaml
 
 
 def load_yaml(path: Path, display: str) -> Any:
@@ -43,8 +31,10 @@ def load_yaml(path: Path, display: str) -> Any:
 
 def parse_yaml(text: bytes, display: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as err:
+        return _loader().load(text)
+    except MarkedYAMLError as err:
         mark = err.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "-"
-        raise InputError(display, "yaml", where, str(err.problem)) from None
+        # A duplicate key's message goes on with both values, which may be whole mappings.
+        problem = str(err.problem).split(" with value ", 1)[0]
+        raise InputError(display, "yaml", where, problem) from None

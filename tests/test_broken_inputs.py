@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Callable
 
 import pytest
 
 from stacks.errors import InputError
+from stacks.yamlfile import parse_yaml
 from tests.conftest import ProjectCopy
 from tools.offline import OfflineRun
 
@@ -240,10 +242,16 @@ def test_broken_input_fails_with_one_clear_error_and_registers_nothing(
 def test_a_key_written_twice_in_yaml_is_an_error(project: ProjectCopy) -> None:
     path = project.root / WORKERS
     path.write_text(path.read_text().replace("  family: storage\n", "  family: storage\n  family: api\n", 1))
+    line = path.read_text().splitlines().index("  family: api") + 1
     run = OfflineRun("staging", project.config("staging"), root=project.root)
-    with pytest.raises(InputError, match=r"workers\.yaml: yaml: line \d+, column 3: key 'family' appears twice"):
+    with pytest.raises(InputError, match=rf"workers\.yaml: yaml: line {line}, column 3: found duplicate key \"family\"$"):
         run.execute()
     assert run.monitor.recorded() == []
+
+
+def test_yaml_is_read_as_yaml_1_1_as_it_always_was() -> None:
+    # ruamel.yaml's default is YAML 1.2, where `yes` and `off` are strings and 0755 is 755.
+    assert parse_yaml(b"a: yes\nb: 0755\nc: off\nd: 2026-01-01\n", "x.yaml") == {"a": True, "b": 493, "c": False, "d": date(2026, 1, 1)}
 
 
 def test_a_missing_secret_names_the_key_and_how_to_set_it(project: ProjectCopy) -> None:

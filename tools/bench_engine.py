@@ -55,7 +55,7 @@ def measure_build(cold: bool) -> list[str]:
     lines = [
         "## The real engine's build (`python -m delivery.engine`)",
         "",
-        "Every binary of engine/: the Pulumi CLI and venvcheck (engine/pulumi), schemacheck (engine/cloudflare).",
+        "Every binary of engine/: " + ", ".join(f"{b.name} (engine/{b.module})" for b in engine.BINARIES) + ".",
         "",
         "| caches | wall time |",
         "|---|---|",

@@ -1,4 +1,4 @@
-"""The GitHub workflows, checked offline: schema, make targets, pulumi/actions inputs, wiring."""
+"""The GitHub workflows, checked offline: schema, actionlint, pinned actions, make targets, wiring."""
 
 from __future__ import annotations
 
@@ -17,12 +17,10 @@ from tests.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
-# The inputs pulumi/actions documents (its action.yml and README, as in ../shared/FACTS.md).
-PULUMI_ACTION_INPUTS = {
-    "command", "stack-name", "work-dir", "comment-on-pr", "comment-on-summary", "github-token", "refresh",
-    "expect-no-changes", "diff", "policyPacks", "policyPackConfigs", "edit-pr-comment", "always-include-summary",
-    "upsert", "pulumi-version", "cloud-url", "secrets-provider", "message", "parallel", "color",
-}
+# Each action the workflows use, as its own action.yml at the pinned commit (the linter's metadata).
+PINNED_ACTIONS = ROOT / ".github" / "pinned-actions"
+USES = re.compile(r"^\s*(?:- )?uses: (?P<action>\S+)(?P<comment>.*)$", flags=re.MULTILINE)
+PINNED = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})")
 # The CLI the workflows install is the one the tests build and run (engine/pulumi/go.mod).
 PULUMI_CLI = engine.requirements("pulumi")[engine.PULUMI_PKG].removeprefix("v")
 ORG = "blazesportsintel"
@@ -77,6 +75,88 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
     assert result.returncode == 1 and "runs_on" in result.stdout
 
 
+@pytest.fixture(scope="session")
+def actionlint() -> Path:
+    """actionlint from engine/actionlint, built on first use on this machine (make test builds it first)."""
+    return engine.ensure("actionlint") / "actionlint"
+
+
+def lint(actionlint: Path, *files: Path, pinned: bool = True) -> subprocess.CompletedProcess[str]:
+    # shellcheck, when on PATH (GitHub's runners have it), also checks the run: scripts.
+    options = ["-pinned-actions", str(PINNED_ACTIONS)] if pinned else []
+    return subprocess.run(
+        [str(actionlint), *options, "-no-color", "-oneline", *map(str, files)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_actionlint_finds_nothing_in_the_workflows(actionlint: Path) -> None:
+    result = lint(actionlint, *workflow_files())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# (workflow, text, what replaces it, what actionlint says): each a mistake it must catch.
+BROKEN_WORKFLOWS = [
+    ("deploy.yml", "stack-name: blazesportsintel/staging", "stack_name: blazesportsintel/staging",
+     'input "stack_name" is not defined in action "pulumi/actions@'),
+    ("pull-request.yml", "policyPackConfigs: policies/${{ matrix.stack }}.json", "policyPackConfigs: policies/${{ matrix.stak }}.json",
+     'property "stak" is not defined in object type {stack: string}'),
+    ("drift.yml", "if: steps.report.outputs.status != 'clean'", "if: steps.reprot.outputs.status != 'clean'",
+     'property "reprot" is not defined'),
+    ("pull-request.yml", "    needs: test\n", "    needs: tests\n", 'job "preview" needs job "tests" which does not exist'),
+    ("plan-diff-comment.yml", "          script: |\n", "          scripts: |\n", 'missing input "script" which is required by action "actions/github-script@'),
+    ("drift.yml", "github.run_id }}", "github.run_id }", "got unexpected character"),
+]
+
+
+@pytest.mark.parametrize(("workflow", "text", "broken", "finding"), BROKEN_WORKFLOWS, ids=[c[3][:40] for c in BROKEN_WORKFLOWS])
+def test_actionlint_catches_a_broken_workflow(actionlint: Path, tmp_path: Path, workflow: str, text: str, broken: str, finding: str) -> None:
+    original = (WORKFLOWS / workflow).read_text()
+    assert text in original, f"{workflow} no longer has {text!r}: pick another line to break"
+    copy = tmp_path / workflow
+    copy.write_text(original.replace(text, broken, 1))
+    result = lint(actionlint, copy)
+    assert result.returncode == 1 and finding in result.stdout, result.stdout + result.stderr
+
+
+def test_without_the_pinned_metadata_actionlint_would_miss_a_wrong_input(actionlint: Path, tmp_path: Path) -> None:
+    # Why engine/actionlint exists: actionlint's own data set knows `pulumi/actions@v6`, not a commit.
+    copy = tmp_path / "deploy.yml"
+    copy.write_text((WORKFLOWS / "deploy.yml").read_text().replace("stack-name:", "stack_name:"))
+    assert lint(actionlint, copy, pinned=False).returncode == 0
+    assert lint(actionlint, copy).returncode == 1
+
+
+def jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in workflow_files():
+        for name, job in load(path.name)["jobs"].items():
+            yield path.name, name, job
+
+
+def test_every_job_has_a_timeout() -> None:
+    # GitHub's default is 6 hours: a hung step would hold the deploy concurrency group that long.
+    for workflow, name, job in jobs():
+        assert isinstance(job.get("timeout-minutes"), int) and 0 < job["timeout-minutes"] <= 60, f"{workflow} {name}"
+
+
+def test_every_job_that_runs_make_caches_pip_and_npm_keyed_on_their_lockfiles() -> None:
+    requirements = sorted(p.name for p in ROOT.glob("requirements*.txt"))
+    assert requirements == ["requirements-dev.txt", "requirements.txt"]
+    checked = []
+    for workflow, name, job in jobs():
+        runs = [i for i, s in enumerate(job["steps"]) if s.get("run", "").startswith("make ")]
+        if not runs:
+            continue
+        before = job["steps"][: runs[0]]
+        python = next(s["with"] for s in before if s.get("uses", "").startswith("actions/setup-python@"))
+        assert python["cache"] == "pip", f"{workflow} {name}"
+        assert sorted(p.name for p in ROOT.glob(python["cache-dependency-path"])) == requirements, f"{workflow} {name}"
+        npm = [s["with"] for s in before if s.get("uses", "").startswith("actions/cache@") and s["with"]["path"] == "~/.npm"]
+        assert len(npm) == 1 and "hashFiles('package-lock.json')" in npm[0]["key"], f"{workflow} {name}"
+        checked.append(f"{workflow} {name}")
+    assert len(checked) == 6, checked
+
+
 def make_invocations() -> list[tuple[str, list[str]]]:
     found = []
     for path in workflow_files():
@@ -107,21 +187,42 @@ def test_direct_tool_calls_are_modules_that_exist() -> None:
             assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), f"{path.name}: {module}"
 
 
-def test_every_action_is_pinned_to_an_exact_release() -> None:
-    for path in workflow_files():
-        for job, step in steps(load(path.name)):
-            if "uses" in step:
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+\.\d+\.\d+", step["uses"]), f"{path.name} {job}: {step['uses']}"
+def uses_lines() -> list[tuple[str, str, str]]:
+    """(workflow, action, trailing text) of every `uses:` line, comments included."""
+    return [(p.name, m["action"], m["comment"]) for p in workflow_files() for m in USES.finditer(p.read_text())]
+
+
+def test_every_action_is_pinned_by_commit_with_its_release_in_a_comment() -> None:
+    # A tag can be moved to other code; a commit cannot. The comment says which release it is.
+    found = uses_lines()
+    assert len(found) == sum(1 for p in workflow_files() for _, s in steps(load(p.name)) if "uses" in s)
+    for workflow, action, comment in found:
+        assert PINNED.fullmatch(action), f"{workflow}: {action} is not <owner>/<repo>@<40-hex commit>"
+        assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), f"{workflow}: {action} needs ' # vX.Y.Z', has {comment!r}"
+    releases: dict[str, set[str]] = {}
+    for _, action, comment in found:
+        releases.setdefault(action.split("@")[0], set()).add(action.split("@")[1] + comment)
+    assert {a: r for a, r in releases.items() if len(r) > 1} == {}, "one commit and release per action everywhere"
+
+
+def test_every_pinned_action_has_its_action_yml_committed_and_runs_on_node24() -> None:
+    # GitHub retires the Node 20 runtime for actions; runs.using of the pinned commit says which
+    # one an action gets. The same files tell actionlint the actions' inputs (engine/actionlint).
+    used = {action for _, action, _ in uses_lines()}
+    committed = {str(p.relative_to(PINNED_ACTIONS).with_suffix("")) for p in PINNED_ACTIONS.rglob("*.yml")}
+    assert used == committed, f"missing: {sorted(used - committed)}, no longer used: {sorted(committed - used)}"
+    for action in sorted(used):
+        metadata = yaml.safe_load((PINNED_ACTIONS / f"{action}.yml").read_text())
+        assert metadata["runs"]["using"] == "node24", f"{action} runs on {metadata['runs']['using']}"
 
 
 @pytest.mark.parametrize("name", ["pull-request.yml", "deploy.yml", "drift.yml"])
-def test_pulumi_actions_steps_use_only_documented_inputs_and_one_cli_version(name: str) -> None:
+def test_pulumi_actions_steps_install_the_cli_the_tests_build(name: str) -> None:
+    # Their inputs are actionlint's to check, against pulumi/actions' own action.yml.
     found = pulumi_steps(load(name))
     assert found, name
     for job, step in found:
-        inputs = step.get("with", {})
-        assert set(inputs) <= PULUMI_ACTION_INPUTS, f"{name} {job}: {set(inputs) - PULUMI_ACTION_INPUTS}"
-        assert inputs["pulumi-version"] == PULUMI_CLI
+        assert step["with"]["pulumi-version"] == PULUMI_CLI, f"{name} {job}"
 
 
 def test_pull_requests_preview_both_stacks_with_the_policy_pack_and_edit_one_comment() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from jsonschema import Draft7Validator
 from pulumi_policy import EnforcementLevel
 
-from policies.config import parse_pack_config, read_pack_config
+from policies.config import file_schema, parse_pack_config, properties_schema, read_pack_config
 from policies.pack import WAIVED_FINDINGS, pack_policies
 from policies.registry import RULE_IDS
 from stacks.errors import InputError
@@ -70,10 +71,17 @@ def _prod_with(**changes: object) -> str:
         (_prod_with(**{"blaze-worker-compatibility-date": {"maxAgeDays": 365, "maxAge": 3}}),
          "bad.json: blaze-worker-compatibility-date: maxAge: unknown property"),
         (_prod_with(**{"blaze-worker-compatibility-date": {"maxAgeDays": "a year"}}),
-         "bad.json: blaze-worker-compatibility-date: maxAgeDays: Input should be a valid integer"),
+         "bad.json: blaze-worker-compatibility-date: maxAgeDays: 'a year' is not of type 'integer'"),
+        (_prod_with(**{"blaze-worker-cron-limits": {"maxSchedulesPerWorker": 3, "minIntervalMinutes": 0}}),
+         "bad.json: blaze-worker-cron-limits: minIntervalMinutes: 0 is less than the minimum of 1"),
+        (_prod_with(**{"blaze-r2-cors-restricted": {"allowedMethods": ["GET", "PATCH"], "allowWildcardOrigin": False}}),
+         "bad.json: blaze-r2-cors-restricted: allowedMethods.1: 'PATCH' is not one of"),
+        (_prod_with(**{"blaze-naming-stack-pattern": {"namePattern": "^blaze-(prod$"}}),
+         "bad.json: blaze-naming-stack-pattern: namePattern: Value error, '^blaze-(prod$' is not a regular expression"),
         (_prod_with(**{"blaze-worker-compatibility-date": "mandatory"}),
-         "bad.json: blaze-worker-compatibility-date: maxAgeDays: Field required"),
-        (_prod_with(**{"blaze-data-protected": {"strict": True}}), "bad.json: blaze-data-protected: strict: unknown property"),
+         "bad.json: blaze-worker-compatibility-date: maxAgeDays: 'maxAgeDays' is a required property"),
+        (_prod_with(**{"blaze-data-protected": {"strict": True}}),
+         "bad.json: blaze-data-protected: strict: this policy takes no properties"),
         (_prod_with(**{WAIVED_FINDINGS: {"enforcementLevel": "advisory", "quiet": True}}),
          f"bad.json: {WAIVED_FINDINGS}: quiet: this policy takes no properties"),
         (_prod_with(**{WAIVED_FINDINGS: "mandatory"}), f"bad.json: {WAIVED_FINDINGS}: enforcementLevel: must be 'advisory'"),
@@ -81,7 +89,8 @@ def _prod_with(**changes: object) -> str:
     ],
     ids=[
         "malformed json", "not an object", "unknown policy", "unknown level", "remediate", "properties on all",
-        "unknown property", "mistyped property", "missing property", "properties on a rule without config",
+        "unknown property", "mistyped property", "below the minimum", "not in the enumeration", "not a regex",
+        "missing property", "properties on a rule without config",
         "properties on the waived findings report", "waived findings enforced", "neither level nor object",
     ],
 )
@@ -94,3 +103,17 @@ def test_a_wrong_config_is_an_error_naming_the_file_the_policy_and_the_field(tex
 def test_an_unreadable_config_file_is_an_error(tmp_path) -> None:
     with pytest.raises(InputError, match=r"^missing\.json: file: -: cannot be read"):
         read_pack_config(tmp_path / "missing.json", "missing.json", POLICIES)
+
+
+def test_the_properties_are_checked_against_the_schema_each_policy_emits_to_the_cli() -> None:
+    # The engine reads config_schema from the running pack and validates the file with it, so
+    # the offline reader must use that same schema, and it must be one a validator accepts.
+    Draft7Validator.check_schema(file_schema(POLICIES))
+    for policy in POLICIES:
+        schema = properties_schema(policy)
+        Draft7Validator.check_schema(schema)
+        if policy.config_schema is None:
+            assert "properties" not in schema, policy.name
+        else:
+            assert schema["properties"] is policy.config_schema.properties, policy.name
+            assert schema.get("required") == policy.config_schema.required, policy.name
