@@ -8,6 +8,7 @@ A new kind of command in the docs fails the first test until it is one or the ot
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -36,7 +37,7 @@ NEEDS = {
     "login": "Pulumi Cloud: needs a Pulumi access token (a self-managed backend is run here: login --local)",
     "stack export --version": "Pulumi Cloud only: a self-managed backend exports no earlier deployments",
 }
-RUN_HERE = {"login --local", "stack init", "stack select", "stack output", "stack history", "config set", "config get"}
+RUN_HERE = {"login --local", "stack init", "stack select", "stack output", "stack history", "config set", "config get", "state unprotect"}
 PLACEHOLDERS = {"<key>": "opsWebhookUrl", "<stack>": "staging", "<N>": "1"}
 
 
@@ -140,6 +141,17 @@ def test_a_documented_command_runs_on_a_local_backend(entry: Documented, prepare
         env = cli.environment() | {"HOME": str(tmp_path / "home")}
         if entry.kind == "login --local":
             env.pop("PULUMI_BACKEND_URL")
+    elif entry.kind == "state unprotect":
+        # A stack of its own whose state holds the protected resource the command names.
+        (tmp_path / "state").mkdir()
+        for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+            shutil.copy2(ROOT / name, tmp_path / name)
+        cli = Cli(prepared.binary, tmp_path, tmp_path / "home", tmp_path / "state")
+        env = cli.environment()
+        urn = next(a for a in args if a.startswith("urn:pulumi:"))
+        stack = args[args.index("-s") + 1]
+        cli.run("stack", "init", stack)
+        import_protected(cli, stack, urn, tmp_path)
     else:
         cli, env = prepared, prepared.environment()
     done = subprocess.run(
@@ -147,3 +159,31 @@ def test_a_documented_command_runs_on_a_local_backend(entry: Documented, prepare
         text=True, capture_output=True, timeout=120, check=False,
     )
     assert done.returncode == 0, f"{entry.where}: {entry.command}\nran: pulumi {' '.join(args)}\n{done.stdout}\n{done.stderr}"
+    if entry.kind == "state unprotect":
+        state = cli.json("stack", "export", "-s", stack)["deployment"]["resources"]
+        assert [r.get("protect", False) for r in state if r["urn"] == urn] == [False]
+
+
+def import_protected(cli: Cli, stack: str, urn: str, tmp_path: Path) -> None:
+    """The stack's state as after a deploy, reduced to the resource `urn` (protected), its
+    parent component and the Cloudflare provider it was made with; no plugin is needed to
+    edit a state."""
+    exported = cli.json("stack", "export", "-s", stack)
+    prefix, name = urn.rsplit("::", 1)
+    chain = prefix.split("::", 2)[2].split("$")
+    head = f"urn:pulumi:{stack.rsplit('/', 1)[-1]}::blaze-infra::"
+    root = f"{head}pulumi:pulumi:Stack::blaze-infra-{stack.rsplit('/', 1)[-1]}"
+    provider = f"{head}pulumi:providers:cloudflare::default_6_23_1"
+    parent = f"{head}{'$'.join(chain[:-1])}::{name.removesuffix('-namespace')}"
+    exported["deployment"]["resources"] = [
+        {"urn": root, "custom": False, "type": "pulumi:pulumi:Stack"},
+        {"urn": provider, "custom": True, "id": "00000000-0000-4000-8000-000000000001", "type": "pulumi:providers:cloudflare",
+         "inputs": {"version": "6.23.1"}, "outputs": {"version": "6.23.1"}, "parent": root},
+        {"urn": parent, "custom": False, "type": chain[-2], "parent": root},
+        {"urn": urn, "custom": True, "id": "5c1a0e4e0c9a4d3f8e1b2a3c4d5e6f70", "type": chain[-1], "protect": True,
+         "retainOnDelete": True, "parent": parent, "provider": f"{provider}::00000000-0000-4000-8000-000000000001",
+         "inputs": {"title": "blaze-upload-nonces"}, "outputs": {"title": "blaze-upload-nonces"}},
+    ]
+    path = tmp_path / "protected.deployment.json"
+    path.write_text(json.dumps(exported))
+    cli.run("stack", "import", "-s", stack, "--file", str(path))
