@@ -14,6 +14,7 @@ from policies.rules import (
     cron_alerting,
     cron_schedules,
     data_protection,
+    migration_data_loss,
     naming,
     observability,
     plaintext_secrets,
@@ -34,6 +35,7 @@ RULES: tuple[Rule, ...] = (
     bundle_digest.RULE,
     account_limits.RULE,
     unused_data.RULE,
+    migration_data_loss.RULE,
 )
 
 RETIRED_IDS: frozenset[str] = frozenset()

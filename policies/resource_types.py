@@ -31,3 +31,6 @@ CATALOG_COMPONENTS = {
     "namespaces": "blaze:kv:Namespace",
     "buckets": "blaze:r2:Bucket",
 }
+
+# pulumi-command's local command: components/d1.py applies each database's migrations with one.
+LOCAL_COMMAND = "command:local:Command"

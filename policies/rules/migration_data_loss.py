@@ -1,0 +1,94 @@
+"""D1 migrations lose no data unless the migration file waives this rule with a reason.
+
+The pack sees a migration as the command that applies it (components/d1.py): its
+environment names the migration folder and its trigger is the folder's digest. The pack
+runs from the repository, so the rule reads that folder's files and judges them only if
+their digest is the one the plan applies; any other digest is a finding (a stale plan).
+workers/migration_sql.py parses and judges the SQL; a file's own `-- waiver:` header
+(its catalog-form Waiver) moves its findings to the waived-findings report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from pulumi_policy import ResourceValidationArgs, Severity
+
+from policies import resource_types as types
+from policies.framework import NoConfig, ResourceRule, RuleInfo, RunContext, WaivedFinding, Waiver, fields, items, plain
+from workers.migration_sql import DataLoss, WaiverError, data_losses, file_waivers
+from workers.migrations import ENV_DIR, MIGRATIONS_ROOT, MigrationError, load_migration_set
+from workers.queries import QueryError, code_uses, uses_name
+
+RULE_ID = "blaze-d1-migration-data-loss"
+# The repository the pack runs from; the tests point it at a copy.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def judge(root: Path, directory: str, digest: object) -> Iterator[tuple[str, Waiver | None]]:
+    """Each finding of one migration folder, with the file's waiver when it has one."""
+    try:
+        migrations = load_migration_set(root, directory)
+    except MigrationError as err:
+        yield f"cannot read its migrations: {err}", None
+        return
+    if digest != migrations.digest:
+        yield (
+            f"applies migrations of digest {digest!r}, but {directory} in the repository has "
+            f"{migrations.digest!r}: make the plan from this checkout"
+        ), None
+        return
+    waivers: dict[str, Waiver] = {}
+    set_name = directory.rstrip("/").rsplit("/", 1)[-1]
+    for migration in migrations.migrations:
+        key = f"{set_name}/{migration.name}"
+        try:
+            for waiver in file_waivers(migration.sql):
+                if waiver.rule == RULE_ID:
+                    waivers[key] = Waiver(RULE_ID, "blaze:d1:Database", f"line {waiver.line}", waiver.reason, f"{MIGRATIONS_ROOT}/{key}")
+        except WaiverError as err:
+            yield f"migration {key}: {err}", None
+    try:
+        losses: list[DataLoss] = data_losses(migrations, lambda table, column: uses_name(code_uses(root), table, column))
+    except QueryError as err:
+        yield f"cannot tell whether a rename breaks a Worker: {err}", None
+        return
+    for loss in losses:
+        yield f"migration {loss}", waivers.get(loss.file)
+
+
+def check(args: ResourceValidationArgs, config: NoConfig, context: RunContext) -> Iterator[str]:
+    environment = fields(args.props.get("environment"))
+    directory = plain(environment.get(ENV_DIR))
+    if not isinstance(directory, str):
+        return
+    triggers = items(args.props.get("triggers"))
+    digest = plain(triggers[0]) if len(triggers) == 1 else None
+    for message, waiver in judge(PROJECT_ROOT, directory, digest):
+        if waiver is None:
+            yield message
+        else:
+            context.ledger.record(WaivedFinding(RULE_ID, args.urn, message, waiver))
+
+
+RULE = ResourceRule(
+    info=RuleInfo(
+        id=RULE_ID,
+        title="D1 migrations lose no data",
+        description=(
+            "No migration drops a table, a column or a unique index, copies a subset in a rebuild, deletes or "
+            "updates every row, renames what a Worker still queries, or holds SQL the parser cannot read."
+        ),
+        severity=Severity.HIGH,
+        remediation=(
+            "Write an additive migration (new table or column, copy, switch the Workers, drop later); if the loss "
+            "is intended, put `-- waiver: blaze-d1-migration-data-loss: <reason>` in the file's leading comments."
+        ),
+        docs="https://developers.cloudflare.com/d1/reference/migrations/",
+        tags=("data", "durability", "migrations"),
+    ),
+    config=NoConfig,
+    resource_types=(types.LOCAL_COMMAND,),
+    check=check,
+)
