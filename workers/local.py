@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
 
 from stacks.catalog import Catalog, Worker
+from workers import migration_sql
 from workers.bundle import OUT_DIR, build_bundles
 from workers.migrations import TRACKING_TABLE, load_migration_set
 
@@ -35,26 +35,8 @@ class DriverError(Exception):
 
 
 def split_statements(sql: str) -> list[str]:
-    """The statements of a migration file, split where SQLite's own tokenizer ends one.
-
-    `sqlite3.complete_statement` knows string literals, comments and trigger bodies, so a
-    semicolon inside them never splits a statement.
-    """
-    statements = []
-    pending = ""
-    for piece in sql.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            statement = "\n".join(
-                line for line in pending.splitlines() if not line.strip().startswith("--")
-            ).strip()
-            if statement != ";":
-                statements.append(statement)
-            pending = ""
-    leftover = pending[:-1]  # the loop appends one ";" more than the text has
-    if any(line.strip() and not line.strip().startswith("--") for line in leftover.splitlines()):
-        raise ValueError(f"an incomplete statement ends the file: {leftover.strip()[:80]!r}")
-    return statements
+    """The statements of a migration file, split where SQLite's own tokenizer ends one."""
+    return [statement.text for statement in migration_sql.split_statements(sql)]
 
 
 @dataclass
