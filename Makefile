@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup engine plan policy test bench dev clean diff drift-report
+.PHONY: help setup engine plan policy test bench dev clean diff drift-report restore
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
@@ -31,6 +31,7 @@ help:
 	@echo "make diff BASE=<git-rev>       Markdown diff of both stacks' plans: BASE vs this checkout"
 	@echo "make diff OLD=<plan> NEW=<plan> the same for two plan files"
 	@echo "make drift-report FILE=<json>  Markdown drift report of a 'pulumi refresh/preview --json' document"
+	@echo "make restore STACK=s DB=name [BOOKMARK=b] [YES=1]  restore a D1 database to its recorded restore point"
 
 # grep exits 1 when pip collects nothing (every pin already installed); only pip's exit counts.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -86,3 +87,7 @@ endif
 # workflows call `.venv/bin/python -m tools.drift` directly (see docs/RUNBOOK.md).
 drift-report: setup
 	$(BIN)/python -m tools.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
+
+# Exit codes of its own: .venv/bin/python -m tools.restore (0 restored, 1 not, 2 unknown input).
+restore: setup
+	$(BIN)/python -m tools.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)

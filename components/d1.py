@@ -10,7 +10,7 @@ import pulumi_cloudflare as cloudflare
 from pulumi_command import local
 
 from components.data import data_options
-from workers.migrations import ENV_DIR, ENV_ID, ENV_NAME, MigrationSet
+from workers.migrations import ENV_DIR, ENV_ID, ENV_NAME, MigrationSet, parse_restore_point
 
 # Relative to the project root (the program's working directory), so the command is the
 # same string on every machine; `make setup` creates the virtualenv with Node 22 beside it.
@@ -63,4 +63,7 @@ class Database(pulumi.ComponentResource):
             triggers=[self.migrations_digest],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.database]),
         )
+        # The bookmark taken before the last migration ran (None when nothing was pending):
+        # where `make restore` and the runbook's rollback find it.
+        self.restore_point = self.migrations.stdout.apply(parse_restore_point)
         self.register_outputs({"id": self.id, "name": self.name, "migrations_digest": self.migrations_digest})

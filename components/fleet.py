@@ -179,7 +179,7 @@ class Fleet(pulumi.ComponentResource):
                 for name, service in sorted(self.workers.items())
             },
             "d1": {
-                name: {"name": db.name, "id": db.id, "migrations": db.migrations_digest}
+                name: {"name": db.name, "id": db.id, "migrations": db.migrations_digest, "restorePoint": db.restore_point}
                 for name, db in sorted(self.databases.items())
             },
             "kv": {name: {"title": ns.title, "id": ns.id} for name, ns in sorted(self.namespaces.items())},

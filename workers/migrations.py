@@ -10,13 +10,16 @@ fails when a locked file changes or disappears, and `python -m workers.migration
 records new files only.
 
     python -m workers.migrations lock                      record new migration files
-    python -m workers.migrations apply --remote            what the Pulumi program runs
+    python -m workers.migrations apply --remote            what the Pulumi program runs: a
+        Time Travel bookmark first (printed, and kept as the stack output
+        d1.<name>.restorePoint), then the pending files; nothing pending, nothing taken
     python -m workers.migrations apply --local --persist-to DIR   a local Miniflare state
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import hashlib
 import json
 import os
@@ -27,9 +30,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from stacks.errors import InputError
+from workers.timetravel import ApiError, D1Api
 
 if TYPE_CHECKING:
     from stacks.catalog import Catalog
@@ -193,6 +197,51 @@ def apply(root: Path, name: str, database_id: str, directory: str, target: list[
         return subprocess.run(argv, cwd=root, env=env, check=False).returncode
 
 
+# The line `apply --remote` prints before it migrates; the program reads it back from the
+# command's stdout into the stack output `d1.<name>.restorePoint` (components/d1.py).
+RESTORE_POINT = "restore point: "
+
+
+def apply_remote(root: Path, name: str, database_id: str, directory: str) -> int:
+    """Take a Time Travel bookmark, print it, then migrate; with nothing pending, neither.
+
+    If the applied migrations or the bookmark cannot be read, nothing is applied: a
+    migration without a restore point is what the runbook's rollback could not undo.
+    """
+    migration_set = load_migration_set(root, directory)
+    account = os.environ.get("CLOUDFLARE_ACCOUNT_ID", "")
+    try:
+        if not account:
+            raise ApiError("CLOUDFLARE_ACCOUNT_ID is not set")
+        api = D1Api.from_environment(account)
+        applied = api.applied_migrations(database_id, TRACKING_TABLE) or set()
+    except ApiError as err:
+        print(f"error: {name}: cannot read which migrations it has, so none was applied: {err}", file=sys.stderr)
+        return 1
+    pending = [m.name for m in migration_set.migrations if m.name not in applied]
+    if not pending:
+        print(f"{name}: no pending migrations; no restore point taken")
+        return 0
+    try:
+        bookmark = api.bookmark(database_id)
+    except ApiError as err:
+        print(f"error: {name}: cannot read its Time Travel bookmark, so no migration was applied: {err}", file=sys.stderr)
+        return 1
+    taken = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    point = {"database": name, "databaseId": database_id, "bookmark": bookmark, "takenAt": taken, "applies": pending}
+    print(RESTORE_POINT + json.dumps(point, sort_keys=True), flush=True)
+    return apply(root, name, database_id, directory, ["--remote"])
+
+
+def parse_restore_point(stdout: str | None) -> dict[str, Any] | None:
+    """The restore point an `apply --remote` printed, or None (nothing was pending)."""
+    for line in reversed((stdout or "").splitlines()):
+        if line.startswith(RESTORE_POINT):
+            found = json.loads(line[len(RESTORE_POINT):])
+            return found if isinstance(found, dict) else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -220,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"error: set {', '.join(missing)}", file=sys.stderr)
             return 2
-        target = ["--remote"] if args.remote else ["--local", *(["--persist-to", args.persist_to] if args.persist_to else [])]
+        if args.remote:
+            return apply_remote(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR])
+        target = ["--local", *(["--persist-to", args.persist_to] if args.persist_to else [])]
         return apply(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], target)
     except MigrationError as err:
         print(f"error: {err}", file=sys.stderr)
