@@ -118,7 +118,9 @@ def miniflare_workers(
             raise DriverError(f"{worker.name} has no var or secret named {', '.join(sorted(set(own) - bound))}")
         config: dict[str, Any] = {
             "name": worker.name,
-            "scriptPath": str(root / OUT_DIR / f"{worker.family}.js"),
+            # The bundle as its one module: given `scriptPath`, Miniflare would parse every
+            # copy with acorn to find imports a bundle cannot have (seconds for the fleet).
+            "modules": [{"type": "ESModule", "path": str(root / OUT_DIR / f"{worker.family}.js")}],
             "modulesRoot": str(root / OUT_DIR),
             "compatibilityDate": worker.compatibility_date or catalog.defaults.compatibility_date,
             "compatibilityFlags": list(worker.compatibility_flags or catalog.defaults.compatibility_flags),
@@ -183,6 +185,9 @@ class Driver:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
+            # Its own session, so a terminal's Ctrl-C (sent to the whole foreground group)
+            # reaches only the Python side, which then closes the driver in order.
+            start_new_session=True,
         )
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
