@@ -26,6 +26,7 @@ help:
 	@echo "make test                      the whole test suite (what CI runs)"
 	@echo "make bench                     measure plan and bundling, write BENCHMARKS.md"
 	@echo "make dev WORKER=name [PORT=n]  run one Worker locally (Miniflare, local D1/KV/R2, migrations applied)"
+	@echo "make dev [STACK=staging] [PORT=n] run the whole fleet of a stack locally, routed by Host and path"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"
 	@echo "make engine                    build the real engine's binaries from Go modules (cached per machine)"
 	@echo "make diff BASE=<git-rev>       Markdown diff of both stacks' plans: BASE vs this checkout"
@@ -64,9 +65,9 @@ test: setup engine
 	$(BIN)/python -m pytest
 
 # ARGS passes more options through, e.g. ARGS="--var UPSTREAM_URL=http://127.0.0.1:9000 --fresh".
+# Without WORKER, every Worker of STACK in one Miniflare (tools/fleet.py).
 dev: setup
-	$(if $(WORKER),,$(error give the Worker: make dev WORKER=blaze-storage))
-	$(BIN)/python -m tools.dev $(WORKER) $(if $(PORT),--port $(PORT)) $(ARGS)
+	$(if $(WORKER),$(BIN)/python -m tools.dev $(WORKER),$(BIN)/python -m tools.fleet --stack $(STACK)) $(if $(PORT),--port $(PORT)) $(ARGS)
 
 bench: setup
 	$(BIN)/python -m tools.bench

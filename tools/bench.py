@@ -1,4 +1,4 @@
-"""Measure the offline plan, the bundling and the Workers in workerd; write BENCHMARKS.md.
+"""Measure the offline plan, the bundling, the Workers and the whole fleet in workerd; write BENCHMARKS.md.
 
 `python -m tools.bench [--runs N]` (or `make bench`). Timings are medians of N runs of
 whole processes, so Python start-up and imports count, as they do for a user. Peak
@@ -22,6 +22,7 @@ from typing import Callable
 
 from stacks import PROJECT_ROOT
 from tools.bench_engine import measure_engine
+from tools.bench_fleet import measure_fleet
 from tools.bench_workers import measure_workers
 
 PLAN_TARGET_RATIO = 1.5
@@ -118,7 +119,7 @@ def measure_bundling(runs: int) -> list[str]:
     ]
 
 
-SECTIONS: list[Callable[[int], list[str]]] = [measure_plan, measure_bundling, measure_workers]
+SECTIONS: list[Callable[[int], list[str]]] = [measure_plan, measure_bundling, measure_workers, measure_fleet]
 
 
 def machine() -> str:

@@ -72,22 +72,37 @@ def miniflare_workers(
     names: Iterable[str],
     vars: Mapping[str, str],
     secrets: Mapping[str, str],
+    per_worker: Mapping[str, Mapping[str, str]] | None = None,
+    routes: Mapping[str, list[str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Miniflare's `workers` option and the migrations to apply, derived from the catalog.
 
     `vars` replaces catalog values of plain-text bindings by binding name (a stub's URL, a
     small limit, CORS origins, which are a stack's and so empty otherwise); `secrets` gives
     the values of secret bindings, which the catalog only names. Both refuse names that no
-    started Worker binds.
+    started Worker binds. `per_worker` gives values of one Worker's bindings (var, origins
+    or secret) by Worker name, before either: one stack's values differ between Workers
+    that use the same binding name (two feeds' UPSTREAM_URL). `routes` are Miniflare's
+    route patterns (`host/path*`) by Worker name.
     """
     workers = _service_closure(catalog, names)
+    per_worker = per_worker or {}
+    unknown_workers = set(per_worker) - {w.name for w in workers}
+    if unknown_workers:
+        raise DriverError(f"values given for Workers not started: {', '.join(sorted(unknown_workers))}")
     used_vars: set[str] = set()
     configs = []
     first_binding: dict[str, tuple[str, str]] = {}
     for worker in workers:
+        own = per_worker.get(worker.name, {})
+        bound = {binding for kind, _, binding, _ in worker.bindings() if kind in ("var", "origins", "secret")}
+        if set(own) - bound:
+            raise DriverError(f"{worker.name} has no var or secret named {', '.join(sorted(set(own) - bound))}")
         config: dict[str, Any] = {
             "name": worker.name,
-            "scriptPath": str(root / OUT_DIR / f"{worker.family}.js"),
+            # The bundle as its one module: given `scriptPath`, Miniflare would parse every
+            # copy with acorn to find imports a bundle cannot have (seconds for the fleet).
+            "modules": [{"type": "ESModule", "path": str(root / OUT_DIR / f"{worker.family}.js")}],
             "modulesRoot": str(root / OUT_DIR),
             "compatibilityDate": worker.compatibility_date or catalog.defaults.compatibility_date,
             "compatibilityFlags": list(worker.compatibility_flags or catalog.defaults.compatibility_flags),
@@ -97,6 +112,8 @@ def miniflare_workers(
             "serviceBindings": {},
             "bindings": {},
         }
+        if routes and routes.get(worker.name):
+            config["routes"] = list(routes[worker.name])
         for kind, _, binding, target in worker.bindings():
             if kind == "d1":
                 config["d1Databases"][binding] = target
@@ -107,6 +124,8 @@ def miniflare_workers(
                 config["r2Buckets"][binding] = target
             elif kind == "service":
                 config["serviceBindings"][binding] = target
+            elif binding in own:
+                config["bindings"][binding] = own[binding]
             elif kind == "var":
                 config["bindings"][binding] = vars.get(binding, target)
                 used_vars.add(binding)
@@ -148,6 +167,9 @@ class Driver:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
+            # Its own session, so a terminal's Ctrl-C (sent to the whole foreground group)
+            # reaches only the Python side, which then closes the driver in order.
+            start_new_session=True,
         )
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -178,15 +200,22 @@ class Driver:
         port: int | None = None,
         migrate: bool = True,
         triggers: bool = False,
+        per_worker: Mapping[str, Mapping[str, str]] | None = None,
+        routes: Mapping[str, list[str]] | None = None,
+        entry: Mapping[str, Any] | None = None,
     ) -> Instance:
         """A fresh Miniflare with the named Workers (and their service targets).
 
         With `persist`, state survives the instance in that folder; `migrate=False` starts
         on such a state without touching its databases first. `triggers` lets HTTP
         requests to /cdn-cgi/handler/scheduled?cron=... run the crons (for make dev).
+        `per_worker` and `routes`: see `miniflare_workers`. `entry` is a Miniflare worker
+        put first, so it answers what no route matches (Miniflare's fallback is the first).
         """
         build_bundles(self.root, {family: spec.entry for family, spec in catalog.families.items()})
-        workers, migrations = miniflare_workers(self.root, catalog, names, vars or {}, secrets or {})
+        workers, migrations = miniflare_workers(self.root, catalog, names, vars or {}, secrets or {}, per_worker, routes)
+        if entry is not None:
+            workers = [dict(entry), *workers]
         options: dict[str, Any] = {"workers": workers, "migrations": migrations if migrate else []}
         if persist is not None:
             options["persist"] = str(persist)

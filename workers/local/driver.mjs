@@ -128,10 +128,13 @@ function loopbackOnly(blocked) {
   };
 }
 
+// Each database is its own SQLite file, so they migrate side by side.
 async function applyMigrations(handle, migrations) {
-  for (const { worker, binding, table, files } of migrations) {
-    await inspect(handle, worker, "d1", binding, { action: "migrate", createTable: CREATE_TRACKING_TABLE(table), table, files });
-  }
+  await Promise.all(
+    migrations.map(({ worker, binding, table, files }) =>
+      inspect(handle, worker, "d1", binding, { action: "migrate", createTable: CREATE_TRACKING_TABLE(table), table, files }),
+    ),
+  );
 }
 
 function toBytes(base64) {
@@ -195,7 +198,7 @@ const ops = {
       ...(triggers ? { unsafeTriggerHandlers: true } : {}),
       ...shared,
       workers: [
-        ...workers.map((w) => ({ ...w, modules: true, outboundService: loopbackOnly(blocked) })),
+        ...workers.map((w) => ({ modules: true, ...w, outboundService: loopbackOnly(blocked) })),
         inspector.options,
       ],
     });

@@ -1,0 +1,83 @@
+"""A local stand-in for the upstream data APIs, so a local fleet never calls the internet.
+
+`make dev` (tools/fleet.py) points every ingestion Worker's UPSTREAM_URL at this server,
+keeping the URL's path, so each feed asks it exactly what it would ask its provider.
+It answers SportsDataIO's GamesByDate for any league and date with the same games for
+the same date (in the provider's wire format, the one tests/workers/upstream.py builds);
+any other path gets a 404 that names it, which the Worker records as a failed run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+GAMES_BY_DATE = re.compile(r"^/v3/([a-z]+)/scores/json/GamesByDate/(\d{4})-([A-Z]{3})-(\d{2})$")
+TEAMS = [("NYY", "BOS"), ("LAD", "SF"), ("CHC", "STL")]
+
+
+def games_on(day: str) -> list[dict[str, object]]:
+    """The fixture's games of `day` (YYYY-MM-DD): one final, one in progress, one scheduled."""
+    base = int(day.replace("-", "")) * 10
+    games = []
+    for index, ((home, away), status) in enumerate(zip(TEAMS, ["Final", "InProgress", "Scheduled"])):
+        played = status != "Scheduled"
+        games.append({
+            "GameID": base + index,
+            "Season": int(day[:4]),
+            "Day": f"{day}T00:00:00",
+            "DateTime": f"{day}T19:05:00",
+            "Status": status,
+            "HomeTeam": home,
+            "AwayTeam": away,
+            "HomeTeamRuns": 4 + index if played else None,
+            "AwayTeamRuns": 2 if played else None,
+            "Inning": 6 if status == "InProgress" else None,
+            "InningHalf": "T" if status == "InProgress" else None,
+            "StadiumName": f"{home} Stadium",
+        })
+    return games
+
+
+def answer(path: str) -> tuple[int, object]:
+    found = GAMES_BY_DATE.match(path.split("?")[0])
+    if found is None:
+        return 404, {"error": f"the local fixture server has no data for {path.split('?')[0]}"}
+    _, year, month, day = found.groups()
+    if month not in MONTHS:
+        return 404, {"error": f"no month {month}"}
+    return 200, games_on(f"{year}-{MONTHS.index(month) + 1:02d}-{day}")
+
+
+class FixtureServer:
+    """The fixture upstream on 127.0.0.1 (a free port unless one is given), in a thread."""
+
+    def __init__(self, port: int = 0) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                status, payload = answer(self.path)
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
