@@ -29,6 +29,10 @@ _CATALOG_FILES = {
 }
 
 
+# Rules whose waivers live in the file they excuse, never in the catalog.
+MIGRATION_WAIVED_IN_FILE = frozenset({"blaze-d1-migration-data-loss"})
+
+
 def catalog_waivers(catalog: Catalog) -> Waivers:
     """Every waiver of the catalog; one naming a rule the pack does not have is an error."""
     waivers = []
@@ -40,6 +44,14 @@ def catalog_waivers(catalog: Catalog) -> Waivers:
                     raise InputError(
                         file, f"{kind}[{entry.name}]", f"waivers.{index}.rule",
                         f"no policy rule {waiver.rule!r} (policies/RULES.md lists the rule ids)",
+                    )
+                if waiver.rule in MIGRATION_WAIVED_IN_FILE:
+                    # One database's waiver would excuse every migration of its set, present
+                    # and future; a migration waives the rule for itself, in its own header.
+                    raise InputError(
+                        file, f"{kind}[{entry.name}]", f"waivers.{index}.rule",
+                        f"{waiver.rule} is waived in the migration itself (a '-- waiver: {waiver.rule}: <reason>' "
+                        "header line), not for a whole database",
                     )
                 waivers.append(Waiver(waiver.rule, component, entry.name, waiver.reason, file))
     return Waivers(waivers)

@@ -45,7 +45,7 @@ _EXAMPLES: dict[str, tuple[str, str | None]] = {
     "gateway": ("/api/v1/teams?sport=mlb", None),
 }
 # The gateway takes API keys whose hashes live in this namespace (workers/src/gateway/keys.ts).
-_API_KEYS = "API_KEYS"
+API_KEYS_BINDING = "API_KEYS"
 
 
 def _hostnames(host: str) -> list[str]:
@@ -60,13 +60,13 @@ def _hostnames(host: str) -> list[str]:
     return found
 
 
-def _local_api_key(instance: Instance, worker: Worker) -> str | None:
+def local_api_key(instance: Instance, worker: Worker) -> str | None:
     """An API key for the local gateway, its hash stored as the gateway looks it up."""
-    if _API_KEYS not in worker.kv:
+    if API_KEYS_BINDING not in worker.kv:
         return None
     key = f"dev-{secrets.token_hex(16)}"
     digest = hashlib.sha256(key.encode()).hexdigest()
-    instance.kv_put(worker.name, _API_KEYS, f"key:{digest}", json.dumps({"name": "make-dev"}))
+    instance.kv_put(worker.name, API_KEYS_BINDING, f"key:{digest}", json.dumps({"name": "make-dev"}))
     return key
 
 
@@ -135,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.worker} ({worker.family}) is running at {url}")
     shown = state.relative_to(PROJECT_ROOT) if state.is_relative_to(PROJECT_ROOT) else state
     print(f"  state: {shown} (migrations applied to {len(worker.d1)} database(s))")
-    api_key = _local_api_key(instance, worker)
+    api_key = local_api_key(instance, worker)
     for line in route_hints(worker, url, api_key, values):
         print(line)
     if api_key:
-        print(f"  local API key: {api_key} (its hash is in the local {_API_KEYS} namespace)")
+        print(f"  local API key: {api_key} (its hash is in the local {API_KEYS_BINDING} namespace)")
     for cron in worker.crons:
         print(f"  cron {cron!r}: curl '{url}/cdn-cgi/handler/scheduled?cron={cron.replace(' ', '+')}'")
     for binding, value in sorted(generated.items()):

@@ -38,7 +38,7 @@ from urllib.parse import quote_plus, urlsplit
 from stacks import PROJECT_ROOT
 from stacks.catalog import Catalog, load_catalog
 from stacks.settings import NAMESPACE, Settings, setting_keys
-from tools.dev import _API_KEYS, _local_api_key
+from tools.dev import API_KEYS_BINDING, local_api_key
 from tools.offline import read_stack_config
 from workers.fixtures import FixtureServer
 from workers.local import Driver, DriverError, Instance
@@ -197,7 +197,7 @@ def _hints(fleet: Fleet, stack: str, api_key: str | None) -> list[str]:
     api = fleet.settings.hosts["api"].hostname if "api" in fleet.settings.hosts else None
     if api_key and api:
         lines.append(f"  try: curl -H 'Host: {api}' -H 'x-api-key: {api_key}' '{fleet.url}/api/v1/mlb/scores'")
-        lines.append(f"  local API key: {api_key} (its hash is in the local {_API_KEYS} namespace)")
+        lines.append(f"  local API key: {api_key} (its hash is in the local {API_KEYS_BINDING} namespace)")
     with_crons = [w for w in fleet.catalog.workers if w.crons]
     disabled = sum(1 for w in with_crons if w.name in fleet.settings.disabled_crons)
     lines.append(f"  crons never fire by themselves here; {len(with_crons)} Workers have one ({disabled} disabled in {stack}), run one with e.g.")
@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         gateway = fleet.catalog.worker(GATEWAY)
-        api_key = _local_api_key(fleet.instance, gateway)
+        api_key = local_api_key(fleet.instance, gateway)
         for line in _hints(fleet, args.stack, api_key):
             print(line)
         print(f"  secrets: {os.path.relpath(secrets_file, PROJECT_ROOT)}; state: {os.path.relpath(state, PROJECT_ROOT)}")

@@ -78,6 +78,14 @@ def test_a_waiver_naming_no_rule_of_the_pack_is_an_input_error(project: ProjectC
     )
 
 
+def test_the_migration_rule_cannot_be_waived_for_a_whole_entry(project: ProjectCopy) -> None:
+    # A migration waives it in its own header; an entry's waiver would excuse every file.
+    _waive(project, "blaze-d1-migration-data-loss")
+    with pytest.raises(InputError) as caught:
+        catalog_waivers(load_catalog(project.root))
+    assert "waivers.0.rule: blaze-d1-migration-data-loss is waived in the migration itself" in str(caught.value)
+
+
 def _unprotect(plan: dict, *names: str) -> dict:
     for name in names:
         find(plan, name)["options"]["protect"] = False
