@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup engine plan policy test bench dev clean diff drift-report restore
+.PHONY: help setup engine plan policy test bench dev clean diff drift-report restore docs
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
@@ -33,6 +33,7 @@ help:
 	@echo "make diff OLD=<plan> NEW=<plan> the same for two plan files"
 	@echo "make drift-report FILE=<json>  Markdown drift report of a 'pulumi refresh/preview --json' document"
 	@echo "make restore STACK=s DB=name [BOOKMARK=b] [YES=1]  restore a D1 database to its recorded restore point"
+	@echo "make docs                      regenerate docs/INFRASTRUCTURE.md from the catalog and the stacks"
 
 # grep exits 1 when pip collects nothing (every pin already installed); only pip's exit counts.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -92,3 +93,6 @@ drift-report: setup
 # Exit codes of its own: .venv/bin/python -m tools.restore (0 restored, 1 not, 2 unknown input).
 restore: setup
 	$(BIN)/python -m tools.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
+
+docs: setup
+	$(BIN)/python -m tools.docs

@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from cron_descriptor import ExpressionDescriptor, Options
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "stacks" / "cron.mjs"
 DAY_NAMES = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # Cloudflare's 1..7
@@ -118,3 +120,17 @@ def day_names_required(expression: str) -> str:
         )
         raise CronError(f"{expression!r} gives the day of week as a number; Cloudflare counts 1 = SUN to 7 = SAT, so {readings}")
     return expression
+
+
+def describe(expression: str) -> str:
+    """The schedule in words ("At 11:00, only on Tuesday"), read in Cloudflare's dialect.
+
+    cron-descriptor is told the day of week counts from 1 = SUN (Quartz), as Cloudflare
+    does; the expression is checked against the dialect first.
+    """
+    schedule(expression)
+    options = Options()
+    options.day_of_week_start_index_zero = False
+    options.use_24hour_time_format = True
+    options.verbose = False
+    return ExpressionDescriptor(expression, options).get_description()

@@ -1,0 +1,254 @@
+"""The fleet as a document: `python -m tools.docs [--check]` writes docs/INFRASTRUCTURE.md.
+
+Generated from the catalog (stacks/catalog/*.yaml) and the stacks' settings
+(Pulumi.<stack>.yaml), never written by hand: per family and team every Worker with its
+purpose, routes and custom domains (the hostname in each stack), crons in words and as
+written (UTC, read in Cloudflare's dialect by stacks/cron.py), and bindings; every database
+with the Workers that bind it and its migration set; namespaces; buckets with their CORS
+origins per stack and lifecycle rules; alert routing per stack; the account limits in use.
+
+Mermaid diagrams stay readable at 72 Workers: one diagram per domain (a sport, or a
+platform area), each with its edges counted, and a domain over MAX_EDGES split by family.
+The output depends only on those files, so a test regenerates it and fails when the
+committed one is stale. Exit codes: 0 written (or, with --check, current); 1 stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+from stacks import PROJECT_ROOT, cron
+from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
+from tools.offline import read_stack_config
+
+OUT = Path("docs") / "INFRASTRUCTURE.md"
+NAMESPACE = "blaze-infra"
+MAX_EDGES = 60  # above this a diagram is split; a reader cannot follow more
+LIMITS_FILE = Path("policies") / "prod.json"
+SPORTS = ("mlb", "nfl", "nba", "ncaaf", "ncaab", "cbase")
+
+
+def _stacks(root: Path) -> dict[str, dict[str, Any]]:
+    settings = {}
+    for path in sorted(root.glob("Pulumi.*.yaml")):
+        stack = path.name.split(".")[1]
+        values = read_stack_config(path, path.name).values
+        settings[stack] = {key.split(":", 1)[1]: _json(value) for key, value in values.items() if key.startswith(f"{NAMESPACE}:")}
+    return settings
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def domain_of(name: str) -> str:
+    """The sport a resource serves (from its name), or the platform area."""
+    parts = name.split("-")
+    for part in parts[1:3]:
+        if part in SPORTS:
+            return part
+    return "platform"
+
+
+def _cell(items: Iterable[str]) -> str:
+    listed = [item for item in items if item]
+    return "<br>".join(listed) if listed else "-"
+
+
+def _hostnames(stacks: dict[str, dict[str, Any]], host: str) -> list[tuple[str, str]]:
+    """(hostname, stack) for each stack that names the host key."""
+    return [(s["hosts"][host]["hostname"], name) for name, s in stacks.items() if host in s.get("hosts", {})]
+
+
+def _crons(worker: Worker, stacks: dict[str, dict[str, Any]]) -> str:
+    disabled = [name for name, s in stacks.items() if worker.name in (s.get("disabledCrons") or [])]
+    lines = [f"{cron.describe(c)} UTC (`{c}`)" for c in worker.crons]
+    if disabled and lines:
+        lines.append(f"off in {', '.join(disabled)}")
+    return _cell(lines)
+
+
+def _bindings(worker: Worker) -> str:
+    lines = []
+    for kind, targets in (("D1", worker.d1), ("KV", worker.kv), ("R2", worker.r2), ("service", worker.services)):
+        lines += [f"{kind} `{binding}` → {target}" for binding, target in sorted(targets.items())]
+    lines += [f"secret `{binding}`" for binding in sorted(worker.secrets)]
+    return _cell(lines)
+
+
+def _workers(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["## Workers", ""]
+    by_family: dict[str, list[Worker]] = defaultdict(list)
+    for worker in catalog.workers:
+        by_family[worker.family].append(worker)
+    for family in sorted(by_family):
+        spec = catalog.families[family]
+        lines += [f"### {family}: {spec.description} ({len(by_family[family])}, `{spec.entry}`)", ""]
+        teams: dict[str, list[Worker]] = defaultdict(list)
+        for worker in by_family[family]:
+            teams[worker.team].append(worker)
+        for team in sorted(teams):
+            lines += [f"Team {team}:", "", "| Worker | purpose | routes and domains | crons | bindings |", "|---|---|---|---|---|"]
+            for worker in sorted(teams[team], key=lambda w: w.name):
+                reach = [f"{name}{route.path} ({stack})" for route in worker.routes for name, stack in _hostnames(stacks, route.host)]
+                reach += [f"{name} (domain, {stack})" for host in worker.domains for name, stack in _hostnames(stacks, host)]
+                lines.append(f"| `{worker.name}` | {worker.purpose} | {_cell(reach)} | {_crons(worker, stacks)} | {_bindings(worker)} |")
+            lines.append("")
+    return lines
+
+
+def _data(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
+    users: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for worker in catalog.workers:
+        for kind, targets in (("d1", worker.d1), ("kv", worker.kv), ("r2", worker.r2)):
+            for target in set(targets.values()):
+                users[(kind, target)].append(worker.name)
+    lines = ["## Databases", "", "| database | purpose | team | migration set | bound by |", "|---|---|---|---|---|"]
+    for db in sorted(catalog.databases, key=lambda d: d.name):
+        bound = sorted(users[("d1", db.name)])
+        lines.append(f"| `{db.name}` | {db.purpose} | {db.team} | `workers/migrations/{db.migrations}` | {_cell(f'`{w}`' for w in bound)} |")
+    lines += ["", "## KV namespaces", "", "| namespace | purpose | team | bound by |", "|---|---|---|---|"]
+    for ns in sorted(catalog.namespaces, key=lambda n: n.name):
+        lines.append(f"| `{ns.name}` | {ns.purpose} | {ns.team} | {_cell(f'`{w}`' for w in sorted(users[('kv', ns.name)]))} |")
+    lines += ["", "## R2 buckets", "", "| bucket | purpose | CORS origins | lifecycle | bound by |", "|---|---|---|---|---|"]
+    for bucket in sorted(catalog.buckets, key=lambda b: b.name):
+        origins = [f"{o} ({name})" for name, s in stacks.items() for o in (s.get("corsOrigins") or {}).get(bucket.name, [])]
+        rules = []
+        for rule in bucket.lifecycle:
+            actions = [f"expire after {rule.expire_after_days} days" if rule.expire_after_days else "",
+                       f"abort uploads after {rule.abort_multipart_after_days} days" if rule.abort_multipart_after_days else ""]
+            rules.append(f"`{rule.id}` ({rule.prefix or 'all'}): {', '.join(a for a in actions if a)}")
+        lines.append(f"| `{bucket.name}` | {bucket.purpose} | {_cell(origins)} | {_cell(rules)} | "
+                     f"{_cell(f'`{w}`' for w in sorted(users[('r2', bucket.name)]))} |")
+    return lines + [""]
+
+
+def _alerts(stacks: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["## Alerts", "", "| stack | policy | alert type | goes to |", "|---|---|---|---|"]
+    for stack, settings in stacks.items():
+        alerts = settings.get("alerts") or {}
+        destinations = alerts.get("destinations") or {}
+        for policy in alerts.get("policies") or []:
+            route = policy.get("to") or {}
+            targets = []
+            for kind, label in (("webhooks", "webhook"), ("emails", "email"), ("pagerduty", "PagerDuty")):
+                for key in route.get(kind, []):
+                    # Email addresses are shown; webhook URLs and PagerDuty keys are secrets or ids.
+                    shown = f" ({destinations.get(kind, {}).get(key)})" if kind == "emails" else ""
+                    targets.append(f"{label} {key}{shown}")
+            lines.append(f"| {stack} | `{policy.get('name')}` | `{policy.get('alertType')}` | {_cell(targets)} |")
+    return lines + [""]
+
+
+def _limits(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
+    # The pack's config is code, not data: always this checkout's.
+    limits = json.loads((PROJECT_ROOT / LIMITS_FILE).read_text()).get("blaze-account-limits", {})
+    crons = {name: sum(len(w.crons) for w in catalog.workers if w.name not in (s.get("disabledCrons") or [])) for name, s in stacks.items()}
+    used = {"Workers": len(catalog.workers), "D1 databases": len(catalog.databases), "KV namespaces": len(catalog.namespaces),
+            "R2 buckets": len(catalog.buckets)}
+    keys = {"Workers": "maxWorkers", "D1 databases": "maxD1Databases", "KV namespaces": "maxKvNamespaces", "R2 buckets": "maxR2Buckets"}
+    lines = ["## Account limits in use", "",
+             "Staging and prod share one account, so each stack's count is used twice. Limits: the policy pack's "
+             f"`blaze-account-limits` (`{LIMITS_FILE}`) and Cloudflare's cron triggers per plan.", "",
+             "| resource | per stack | both stacks | limit |", "|---|---|---|---|"]
+    for label, count in used.items():
+        lines.append(f"| {label} | {count} | {2 * count} | {limits.get(keys[label], '-')} |")
+    per_stack = ", ".join(f"{n} {name}" for name, n in crons.items())
+    plan = next(iter(stacks.values())).get("plan", "paid")
+    lines.append(f"| cron triggers | {per_stack} | {sum(crons.values())} | {limits.get('maxCronTriggers', '-')} "
+                 f"(pack), {MAX_CRONS_PER_ACCOUNT[plan]} ({plan} plan) |")
+    return lines + [""]
+
+
+def _node(name: str) -> str:
+    return name.replace("-", "_")
+
+
+def diagrams(catalog: Catalog) -> list[tuple[str, list[str]]]:
+    """(title, Mermaid lines) per domain, each domain's Workers with what they bind."""
+    by_domain: dict[str, list[Worker]] = defaultdict(list)
+    for worker in catalog.workers:
+        by_domain[domain_of(worker.name)].append(worker)
+    out = []
+    for domain in sorted(by_domain, key=lambda d: (d == "platform", d)):
+        groups = [(domain, by_domain[domain])]
+        if sum(_edge_count(w) for w in by_domain[domain]) > MAX_EDGES:
+            families: dict[str, list[Worker]] = defaultdict(list)
+            for worker in by_domain[domain]:
+                families[worker.family].append(worker)
+            groups = [(f"{domain}: {family}", workers) for family, workers in sorted(families.items())]
+        for title, workers in groups:
+            out.append((title, _diagram(workers)))
+    return out
+
+
+def _edge_count(worker: Worker) -> int:
+    return len(set(worker.d1.values())) + len(set(worker.kv.values())) + len(set(worker.r2.values())) + len(set(worker.services.values()))
+
+
+def _diagram(workers: list[Worker]) -> list[str]:
+    lines = ["flowchart LR"]
+    nodes: dict[str, str] = {}
+    edges: list[str] = []
+    for worker in sorted(workers, key=lambda w: w.name):
+        nodes[_node(worker.name)] = f'{_node(worker.name)}["{worker.name}"]'
+        for kind, shape, targets in (("d1", ("[(", ")]"), worker.d1), ("kv", ("[/", "/]"), worker.kv),
+                                     ("r2", ("[(", ")]"), worker.r2), ("svc", ("([", "])"), worker.services)):
+            for target in sorted(set(targets.values())):
+                node = f"{kind}_{_node(target)}"
+                label = f"{target}" if kind in ("svc",) else f"{kind.upper()} {target}"
+                nodes.setdefault(node, f'{node}{shape[0]}"{label}"{shape[1]}')
+                edges.append(f"  {_node(worker.name)} --> {node}")
+    lines += [f"  {definition}" for _, definition in sorted(nodes.items())]
+    return lines + edges
+
+
+def render(root: Path = PROJECT_ROOT) -> str:
+    catalog = load_catalog(root)
+    stacks = _stacks(root)
+    lines = [
+        "# Infrastructure",
+        "",
+        "<!-- generated by `make docs` (python -m tools.docs) from stacks/catalog/ and Pulumi.<stack>.yaml; do not edit -->",
+        "",
+        f"{len(catalog.workers)} Workers in {len(catalog.families)} families, {len(catalog.databases)} D1 databases, "
+        f"{len(catalog.namespaces)} KV namespaces and {len(catalog.buckets)} R2 buckets per stack "
+        f"({', '.join(stacks)}). Crons are UTC, in Cloudflare's dialect (day of week 1 = SUN).",
+        "",
+        "## The fleet by domain",
+        "",
+    ]
+    for title, diagram in diagrams(catalog):
+        edges = sum(1 for line in diagram if "-->" in line)
+        lines += [f"### {title} ({edges} edges)", "", "```mermaid", *diagram, "```", ""]
+    lines += _workers(catalog, stacks) + _data(catalog, stacks) + _alerts(stacks) + _limits(catalog, stacks)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the committed file is not what would be written")
+    args = parser.parse_args(argv)
+    text = render()
+    path = PROJECT_ROOT / OUT
+    if args.check:
+        current = path.read_text() if path.is_file() else ""
+        if current != text:
+            print(f"{OUT} is stale: run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
