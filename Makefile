@@ -50,6 +50,22 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# The Mermaid toolchain for make docs and its test: mermaid-cli from its own lockfile (no
+# browser download) and Debian's chromium, installed with apt-get when run as root.
+MERMAID := tools/mermaid/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@echo "setup: Debian's chromium, for rendering the Mermaid diagrams"
+	@if [ "$$(id -u)" = 0 ]; then \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	else echo "error: Debian's chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi
+
+$(MERMAID): tools/mermaid/package.json tools/mermaid/package-lock.json node_modules/.installed $(CHROMIUM)
+	@echo "setup: npm ci in tools/mermaid (the Mermaid CLI)"
+	cd tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 $(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 plan: setup
 	$(BIN)/python -m tools.plan $(STACK)
 
@@ -62,7 +78,7 @@ policy: setup
 engine: setup
 	$(BIN)/python -m delivery.engine --print
 
-test: setup engine
+test: setup engine $(MERMAID)
 	$(BIN)/python -m pytest
 
 # ARGS passes more options through, e.g. ARGS="--var UPSTREAM_URL=http://127.0.0.1:9000 --fresh".
@@ -94,5 +110,5 @@ drift-report: setup
 restore: setup
 	$(BIN)/python -m tools.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
 
-docs: setup
+docs: setup $(MERMAID)
 	$(BIN)/python -m tools.docs

@@ -57,3 +57,23 @@ def test_hostnames_and_cors_origins_are_per_stack() -> None:
     text = (ROOT / "docs" / "INFRASTRUCTURE.md").read_text()
     assert "staging.blazesportsintel.com/api/media/* (staging)" in text
     assert "https://blazesportsintel.com (prod)" in text
+
+
+def test_every_diagram_renders_with_the_mermaid_toolchain(tmp_path) -> None:
+    # mermaid-cli with Debian's chromium: the real parser and layout, not a syntax guess.
+    sources = {docs.slug(title): diagram for title, diagram in docs.diagrams(CATALOG)}
+    docs.render_svgs(sources, tmp_path)
+    for name, diagram in sources.items():
+        svg = (tmp_path / f"{name}.svg").read_text()
+        assert svg.lstrip().startswith("<svg"), name
+        labels = re.findall(r'\["([\w-]+)"\]', "\n".join(diagram))
+        assert labels and all(label in svg for label in labels), name
+    committed = {p.stem for p in (ROOT / "docs" / "diagrams").glob("*.svg")}
+    assert committed == set(sources)
+
+
+def test_a_diagram_mermaid_cannot_parse_is_refused(tmp_path) -> None:
+    import pytest
+
+    with pytest.raises(docs.RenderError, match="mermaid-cli failed"):
+        docs.render_svgs({"broken": ["flowchart LR", "  a[\"x\"] --> ((("]}, tmp_path)

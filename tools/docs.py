@@ -10,14 +10,22 @@ origins per stack and lifecycle rules; alert routing per stack; the account limi
 Mermaid diagrams stay readable at 72 Workers: one diagram per domain (a sport, or a
 platform area), each with its edges counted, and a domain over MAX_EDGES split by family.
 The output depends only on those files, so a test regenerates it and fails when the
-committed one is stale. Exit codes: 0 written (or, with --check, current); 1 stale.
+committed one is stale. Each diagram is also rendered to docs/diagrams/<slug>.svg by the
+real Mermaid toolchain (mermaid-cli from tools/mermaid with Debian's chromium), which
+checks its syntax and shows the picture where Mermaid is not rendered; the SVG's bytes
+depend on the machine's fonts, so `diagrams/index.json` records the source each one was
+rendered from. Exit codes: 0 written (or, with --check, current); 1 stale or not rendered.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
@@ -27,6 +35,9 @@ from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from tools.offline import read_stack_config
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
+DIAGRAMS = Path("docs") / "diagrams"
+MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
+PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"
 NAMESPACE = "blaze-infra"
 MAX_EDGES = 60  # above this a diagram is split; a reader cannot follow more
 LIMITS_FILE = Path("policies") / "prod.json"
@@ -228,9 +239,59 @@ def render(root: Path = PROJECT_ROOT) -> str:
     ]
     for title, diagram in diagrams(catalog):
         edges = sum(1 for line in diagram if "-->" in line)
-        lines += [f"### {title} ({edges} edges)", "", "```mermaid", *diagram, "```", ""]
+        lines += [f"### {title} ({edges} edges)", "", f"![{title}](diagrams/{slug(title)}.svg)", "",
+                  "```mermaid", *diagram, "```", ""]
     lines += _workers(catalog, stacks) + _data(catalog, stacks) + _alerts(stacks) + _limits(catalog, stacks)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def _digest(diagram: list[str]) -> str:
+    return hashlib.sha256("\n".join(diagram).encode()).hexdigest()
+
+
+def diagram_index(catalog: Catalog) -> dict[str, str]:
+    """slug -> sha256 of the Mermaid source each committed SVG must be rendered from."""
+    return {slug(title): _digest(diagram) for title, diagram in diagrams(catalog)}
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+def render_svgs(sources: dict[str, list[str]], out: Path, root: Path = PROJECT_ROOT) -> None:
+    """Renders each Mermaid source to out/<slug>.svg with mermaid-cli, in one browser session."""
+    mmdc = root / MMDC
+    if not mmdc.exists():
+        raise RenderError(f"{MMDC} is missing: run `make docs` (it installs tools/mermaid and Debian's chromium)")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="blaze-mermaid-") as tmp:
+        names = sorted(sources)
+        document = "\n".join(f"```mermaid\n{chr(10).join(sources[name])}\n```\n" for name in names)
+        (Path(tmp) / "in.md").write_text(document)
+        node = Path(sys.executable).parent / "node"
+        done = subprocess.run(
+            [str(node) if node.exists() else "node", str(mmdc), "-p", str(root / PUPPETEER), "-q",
+             "-i", str(Path(tmp) / "in.md"), "-o", str(Path(tmp) / "out.md")],
+            capture_output=True, text=True, check=False, timeout=600,
+        )
+        if done.returncode != 0:
+            raise RenderError(f"mermaid-cli failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+        for index, name in enumerate(names, start=1):
+            (out / f"{name}.svg").write_bytes((Path(tmp) / f"out-{index}.svg").read_bytes())
+
+
+def write_diagrams(catalog: Catalog, root: Path = PROJECT_ROOT) -> None:
+    target = root / DIAGRAMS
+    sources = {slug(title): diagram for title, diagram in diagrams(catalog)}
+    render_svgs(sources, target, root)
+    for stale in target.glob("*.svg"):
+        if stale.stem not in sources:
+            stale.unlink()
+    (target / "index.json").write_text(json.dumps(diagram_index(catalog), indent=2, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -239,14 +300,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = render()
     path = PROJECT_ROOT / OUT
+    catalog = load_catalog(PROJECT_ROOT)
     if args.check:
         current = path.read_text() if path.is_file() else ""
-        if current != text:
-            print(f"{OUT} is stale: run `make docs`", file=sys.stderr)
+        index = PROJECT_ROOT / DIAGRAMS / "index.json"
+        recorded = json.loads(index.read_text()) if index.is_file() else {}
+        missing = [name for name in recorded if not (PROJECT_ROOT / DIAGRAMS / f"{name}.svg").is_file()]
+        if current != text or recorded != diagram_index(catalog) or missing:
+            print(f"{OUT} or its diagrams are stale: run `make docs`", file=sys.stderr)
             return 1
         return 0
     path.write_text(text)
-    print(f"wrote {OUT}")
+    try:
+        write_diagrams(catalog)
+    except RenderError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {OUT} and {len(diagram_index(catalog))} diagrams in {DIAGRAMS}")
     return 0
 
 
