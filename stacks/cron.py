@@ -14,12 +14,13 @@ import functools
 import itertools
 import json
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cron_descriptor import ExpressionDescriptor, Options
+
+from workers.node import node_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "stacks" / "cron.mjs"
@@ -42,12 +43,11 @@ class _Evaluator:
     """One `node stacks/cron.mjs`, one request at a time."""
 
     def __init__(self) -> None:
-        node = Path(sys.executable).parent / "node"
         croner = ROOT / "node_modules" / "croner" / "package.json"
         if not croner.is_file():
             raise RuntimeError("croner is not installed in node_modules: run `make setup` (npm ci)")
         self._process = subprocess.Popen(
-            [str(node) if node.exists() else "node", str(SCRIPT)],
+            [node_binary(), str(SCRIPT)],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

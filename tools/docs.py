@@ -33,6 +33,7 @@ from typing import Any, Iterable
 from stacks import PROJECT_ROOT, cron
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from tools.offline import read_stack_config
+from workers.node import node_binary
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
 DIAGRAMS = Path("docs") / "diagrams"
@@ -272,9 +273,8 @@ def render_svgs(sources: dict[str, list[str]], out: Path, root: Path = PROJECT_R
         names = sorted(sources)
         document = "\n".join(f"```mermaid\n{chr(10).join(sources[name])}\n```\n" for name in names)
         (Path(tmp) / "in.md").write_text(document)
-        node = Path(sys.executable).parent / "node"
         done = subprocess.run(
-            [str(node) if node.exists() else "node", str(mmdc), "-p", str(root / PUPPETEER), "-q",
+            [node_binary(), str(mmdc), "-p", str(root / PUPPETEER), "-q",
              "-i", str(Path(tmp) / "in.md"), "-o", str(Path(tmp) / "out.md")],
             capture_output=True, text=True, check=False, timeout=600,
         )

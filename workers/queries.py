@@ -24,7 +24,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from workers.migration_sql import parse_statement
-from workers.migrations import node_binary
+from workers.node import node_binary
 
 # The code is this checkout's own; the sources it reads are those of the root it is given.
 EXTRACTOR = Path(__file__).with_name("queries.mjs")
