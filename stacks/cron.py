@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import atexit
 import functools
-import itertools
-import json
-import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from cron_descriptor import ExpressionDescriptor, Options
 
-from workers.node import node_binary
+from workers.node import JsonLinesProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "stacks" / "cron.mjs"
@@ -46,34 +43,13 @@ class _Evaluator:
         croner = ROOT / "node_modules" / "croner" / "package.json"
         if not croner.is_file():
             raise RuntimeError("croner is not installed in node_modules: run `make setup` (npm ci)")
-        self._process = subprocess.Popen(
-            [node_binary(), str(SCRIPT)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        self._node = JsonLinesProcess(SCRIPT, ROOT)
 
     def ask(self, expression: str) -> dict[str, object]:
-        with self._lock:
-            request_id = next(self._ids)
-            assert self._process.stdin and self._process.stdout
-            self._process.stdin.write(json.dumps({"id": request_id, "expr": expression}) + "\n")
-            self._process.stdin.flush()
-            line = self._process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{SCRIPT.name} exited (code {self._process.poll()}) reading {expression!r}")
-        reply = json.loads(line)
-        if reply["id"] != request_id:
-            raise RuntimeError(f"{SCRIPT.name} answered request {reply['id']}, not {request_id}")
-        return reply
+        return self._node.request(f"reading {expression!r}", expr=expression)
 
     def close(self) -> None:
-        if self._process.stdin:
-            self._process.stdin.close()
-        self._process.wait(timeout=10)
+        self._node.close(timeout=10)
 
 
 _evaluator: _Evaluator | None = None

@@ -13,10 +13,7 @@ Used by the tests (tests/workers/), `make dev` (tools/dev.py) and `make bench`.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
-import subprocess
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
@@ -25,7 +22,7 @@ from stacks.catalog import Catalog, Worker
 from workers import migration_sql
 from workers.bundle import OUT_DIR, build_bundles
 from workers.migrations import TRACKING_TABLE, load_migration_set
-from workers.node import node_binary
+from workers.node import JsonLinesProcess, NodeProcessError
 
 DRIVER = "workers/local/driver.mjs"
 
@@ -160,31 +157,15 @@ class Driver:
 
     def __init__(self, root: Path, stderr: IO[bytes] | None = None) -> None:
         self.root = root
-        self._process = subprocess.Popen(
-            [node_binary(), str(root / DRIVER)],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            # Its own session, so a terminal's Ctrl-C (sent to the whole foreground group)
-            # reaches only the Python side, which then closes the driver in order.
-            start_new_session=True,
-        )
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        # Its own session, so a terminal's Ctrl-C (sent to the whole foreground group)
+        # reaches only the Python side, which then closes the driver in order.
+        self._node = JsonLinesProcess(root / DRIVER, root, stderr, new_session=True)
 
     def call(self, op: str, **args: Any) -> Any:
-        with self._lock:
-            request_id = next(self._ids)
-            assert self._process.stdin and self._process.stdout
-            self._process.stdin.write(json.dumps({"id": request_id, "op": op, **args}).encode() + b"\n")
-            self._process.stdin.flush()
-            line = self._process.stdout.readline()
-        if not line:
-            raise DriverError(f"the driver exited (code {self._process.poll()}) during {op}")
-        reply = json.loads(line)
-        if reply["id"] != request_id:
-            raise DriverError(f"reply {reply['id']} to request {request_id}")
+        try:
+            reply = self._node.request(op, op=op, **args)
+        except NodeProcessError as err:
+            raise DriverError(str(err)) from None
         if not reply["ok"]:
             raise DriverError(reply["error"])
         return reply["result"]
@@ -226,9 +207,7 @@ class Driver:
         return Instance(self, started["handle"], started["url"], [w["name"] for w in workers])
 
     def close(self) -> None:
-        if self._process.stdin:
-            self._process.stdin.close()
-        self._process.wait(timeout=30)
+        self._node.close()
 
 
 def _request(
