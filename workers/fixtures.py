@@ -3,7 +3,7 @@
 `make dev` (tools/fleet.py) points every ingestion Worker's UPSTREAM_URL at this server,
 keeping the URL's path, so each feed asks it exactly what it would ask its provider.
 It answers SportsDataIO's GamesByDate for any league and date with the same games for
-the same date (in the provider's wire format, the one tests/workers/upstream.py builds);
+the same date (in the provider's wire format: `game`, which the Worker tests use too);
 any other path gets a 404 that names it, which the Worker records as a failed run.
 """
 
@@ -19,26 +19,39 @@ GAMES_BY_DATE = re.compile(r"^/v3/([a-z]+)/scores/json/GamesByDate/(\d{4})-([A-Z
 TEAMS = [("NYY", "BOS"), ("LAD", "SF"), ("CHC", "STL")]
 
 
+def game(
+    game_id: int, day: str, home: str, away: str, status: str = "Scheduled", home_runs: int | None = None,
+    away_runs: int | None = None, inning: int | None = None, stadium: str = "Stadium",
+) -> dict[str, object]:
+    """One MLB game as SportsDataIO sends it (also what the Worker tests feed the Workers)."""
+    return {
+        "GameID": game_id,
+        "Season": int(day[:4]),
+        "Day": f"{day}T00:00:00",
+        "DateTime": f"{day}T19:05:00",
+        "Status": status,
+        "HomeTeam": home,
+        "AwayTeam": away,
+        "HomeTeamRuns": home_runs,
+        "AwayTeamRuns": away_runs,
+        "Inning": inning,
+        "InningHalf": "T" if inning else None,
+        "StadiumName": stadium,
+        "GlobalGameID": 10000000 + game_id,
+    }
+
+
 def games_on(day: str) -> list[dict[str, object]]:
     """The fixture's games of `day` (YYYY-MM-DD): one final, one in progress, one scheduled."""
     base = int(day.replace("-", "")) * 10
     games = []
     for index, ((home, away), status) in enumerate(zip(TEAMS, ["Final", "InProgress", "Scheduled"])):
         played = status != "Scheduled"
-        games.append({
-            "GameID": base + index,
-            "Season": int(day[:4]),
-            "Day": f"{day}T00:00:00",
-            "DateTime": f"{day}T19:05:00",
-            "Status": status,
-            "HomeTeam": home,
-            "AwayTeam": away,
-            "HomeTeamRuns": 4 + index if played else None,
-            "AwayTeamRuns": 2 if played else None,
-            "Inning": 6 if status == "InProgress" else None,
-            "InningHalf": "T" if status == "InProgress" else None,
-            "StadiumName": f"{home} Stadium",
-        })
+        games.append(game(
+            base + index, day, home, away, status,
+            home_runs=4 + index if played else None, away_runs=2 if played else None,
+            inning=6 if status == "InProgress" else None, stadium=f"{home} Stadium",
+        ))
     return games
 
 
