@@ -119,7 +119,9 @@ function shortestGap(schedule, first, parts) {
   let shortest = Infinity;
   for (let i = 1; i < times.length; i++) shortest = Math.min(shortest, times[i] - times[i - 1]);
   const overnight = 1440 - times.at(-1) + times[0];
-  if (overnight < shortest) {
+  // A gap of a day or more is reported as none, so only a shorter overnight gap needs the
+  // scan of days (a once-a-day schedule never does).
+  if (overnight < Math.min(shortest, 1440)) {
     const days = job(`0 0 ${parts[2]} ${parts[3]} ${parts[4]}`).nextRuns(DAYS_SCANNED, new Date(START.getTime() - 1));
     if (days.some((day, i) => i > 0 && day.getTime() - days[i - 1].getTime() === DAY_MS)) shortest = overnight;
   }
