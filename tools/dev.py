@@ -27,7 +27,7 @@ from pathlib import Path
 
 from stacks import PROJECT_ROOT
 from stacks.catalog import Worker, load_catalog
-from tools.offline import read_stack_config
+from tools.offline import stack_settings
 from workers.local import Driver, DriverError, Instance
 
 STATE = PROJECT_ROOT / "build" / "dev" / "state"
@@ -49,14 +49,13 @@ API_KEYS_BINDING = "API_KEYS"
 
 
 def _hostnames(host: str) -> list[str]:
-    """`<hostname> (<stack>)` for each stack file that names the host key."""
+    """`<hostname> (<stack>)` for each stack whose settings name the host key."""
     found = []
     for path in sorted(PROJECT_ROOT.glob("Pulumi.*.yaml")):
         stack = path.name.split(".")[1]
-        values = read_stack_config(path, path.name).values
-        hosts = json.loads(values.get("blaze-infra:hosts", "{}"))
+        hosts = stack_settings(stack).hosts
         if host in hosts:
-            found.append(f"{hosts[host]['hostname']} ({stack})")
+            found.append(f"{hosts[host].hostname} ({stack})")
     return found
 
 

@@ -28,37 +28,25 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
 from stacks import PROJECT_ROOT, cron
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
-from tools.offline import read_stack_config
+from stacks.settings import Settings
+from tools.offline import stack_settings
 from workers.node import node_binary
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
 DIAGRAMS = Path("docs") / "diagrams"
 MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
 PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"
-NAMESPACE = "blaze-infra"
 MAX_EDGES = 60  # above this a diagram is split; a reader cannot follow more
 LIMITS_FILE = Path("policies") / "prod.json"
 SPORTS = ("mlb", "nfl", "nba", "ncaaf", "ncaab", "cbase")
 
 
-def _stacks(root: Path) -> dict[str, dict[str, Any]]:
-    settings = {}
-    for path in sorted(root.glob("Pulumi.*.yaml")):
-        stack = path.name.split(".")[1]
-        values = read_stack_config(path, path.name).values
-        settings[stack] = {key.split(":", 1)[1]: _json(value) for key, value in values.items() if key.startswith(f"{NAMESPACE}:")}
-    return settings
-
-
-def _json(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+def _stacks(root: Path) -> dict[str, Settings]:
+    return {path.name.split(".")[1]: stack_settings(path.name.split(".")[1], root) for path in sorted(root.glob("Pulumi.*.yaml"))}
 
 
 def domain_of(name: str) -> str:
@@ -75,13 +63,13 @@ def _cell(items: Iterable[str]) -> str:
     return "<br>".join(listed) if listed else "-"
 
 
-def _hostnames(stacks: dict[str, dict[str, Any]], host: str) -> list[tuple[str, str]]:
+def _hostnames(stacks: dict[str, Settings], host: str) -> list[tuple[str, str]]:
     """(hostname, stack) for each stack that names the host key."""
-    return [(s["hosts"][host]["hostname"], name) for name, s in stacks.items() if host in s.get("hosts", {})]
+    return [(s.hosts[host].hostname, name) for name, s in stacks.items() if host in s.hosts]
 
 
-def _crons(worker: Worker, stacks: dict[str, dict[str, Any]]) -> str:
-    disabled = [name for name, s in stacks.items() if worker.name in (s.get("disabledCrons") or [])]
+def _crons(worker: Worker, stacks: dict[str, Settings]) -> str:
+    disabled = [name for name, s in stacks.items() if worker.name in s.disabled_crons]
     lines = [f"{cron.describe(c)} UTC (`{c}`)" for c in worker.crons]
     if disabled and lines:
         lines.append(f"off in {', '.join(disabled)}")
@@ -96,7 +84,7 @@ def _bindings(worker: Worker) -> str:
     return _cell(lines)
 
 
-def _workers(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
+def _workers(catalog: Catalog, stacks: dict[str, Settings]) -> list[str]:
     lines = ["## Workers", ""]
     by_family: dict[str, list[Worker]] = defaultdict(list)
     for worker in catalog.workers:
@@ -117,7 +105,7 @@ def _workers(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _data(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
+def _data(catalog: Catalog, stacks: dict[str, Settings]) -> list[str]:
     users: dict[tuple[str, str], list[str]] = defaultdict(list)
     for worker in catalog.workers:
         for kind, targets in (("d1", worker.d1), ("kv", worker.kv), ("r2", worker.r2)):
@@ -132,7 +120,7 @@ def _data(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(f"| `{ns.name}` | {ns.purpose} | {ns.team} | {_cell(f'`{w}`' for w in sorted(users[('kv', ns.name)]))} |")
     lines += ["", "## R2 buckets", "", "| bucket | purpose | CORS origins | lifecycle | bound by |", "|---|---|---|---|---|"]
     for bucket in sorted(catalog.buckets, key=lambda b: b.name):
-        origins = [f"{o} ({name})" for name, s in stacks.items() for o in (s.get("corsOrigins") or {}).get(bucket.name, [])]
+        origins = [f"{o} ({name})" for name, s in stacks.items() for o in s.cors_origins.get(bucket.name, [])]
         rules = []
         for rule in bucket.lifecycle:
             actions = [f"expire after {rule.expire_after_days} days" if rule.expire_after_days else "",
@@ -143,27 +131,23 @@ def _data(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
-def _alerts(stacks: dict[str, dict[str, Any]]) -> list[str]:
+def _alerts(stacks: dict[str, Settings]) -> list[str]:
     lines = ["## Alerts", "", "| stack | policy | alert type | goes to |", "|---|---|---|---|"]
     for stack, settings in stacks.items():
-        alerts = settings.get("alerts") or {}
-        destinations = alerts.get("destinations") or {}
-        for policy in alerts.get("policies") or []:
-            route = policy.get("to") or {}
-            targets = []
-            for kind, label in (("webhooks", "webhook"), ("emails", "email"), ("pagerduty", "PagerDuty")):
-                for key in route.get(kind, []):
-                    # Email addresses are shown; webhook URLs and PagerDuty keys are secrets or ids.
-                    shown = f" ({destinations.get(kind, {}).get(key)})" if kind == "emails" else ""
-                    targets.append(f"{label} {key}{shown}")
-            lines.append(f"| {stack} | `{policy.get('name')}` | `{policy.get('alertType')}` | {_cell(targets)} |")
+        emails = settings.alerts.destinations.emails
+        for policy in settings.alerts.policies:
+            # Email addresses are shown; webhook URLs and PagerDuty keys are secrets or ids.
+            targets = [f"webhook {key}" for key in policy.to.webhooks]
+            targets += [f"email {key} ({emails[key]})" for key in policy.to.emails]
+            targets += [f"PagerDuty {key}" for key in policy.to.pagerduty]
+            lines.append(f"| {stack} | `{policy.name}` | `{policy.alert_type}` | {_cell(targets)} |")
     return lines + [""]
 
 
-def _limits(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
+def _limits(catalog: Catalog, stacks: dict[str, Settings]) -> list[str]:
     # The pack's config is code, not data: always this checkout's.
     limits = json.loads((PROJECT_ROOT / LIMITS_FILE).read_text()).get("blaze-account-limits", {})
-    crons = {name: sum(len(w.crons) for w in catalog.workers if w.name not in (s.get("disabledCrons") or [])) for name, s in stacks.items()}
+    crons = {name: sum(len(w.crons) for w in catalog.workers if w.name not in s.disabled_crons) for name, s in stacks.items()}
     used = {"Workers": len(catalog.workers), "D1 databases": len(catalog.databases), "KV namespaces": len(catalog.namespaces),
             "R2 buckets": len(catalog.buckets)}
     keys = {"Workers": "maxWorkers", "D1 databases": "maxD1Databases", "KV namespaces": "maxKvNamespaces", "R2 buckets": "maxR2Buckets"}
@@ -174,7 +158,7 @@ def _limits(catalog: Catalog, stacks: dict[str, dict[str, Any]]) -> list[str]:
     for label, count in used.items():
         lines.append(f"| {label} | {count} | {2 * count} | {limits.get(keys[label], '-')} |")
     per_stack = ", ".join(f"{n} {name}" for name, n in crons.items())
-    plan = next(iter(stacks.values())).get("plan", "paid")
+    plan = next(iter(stacks.values())).plan
     lines.append(f"| cron triggers | {per_stack} | {sum(crons.values())} | {limits.get('maxCronTriggers', '-')} "
                  f"(pack), {MAX_CRONS_PER_ACCOUNT[plan]} ({plan} plan) |")
     return lines + [""]

@@ -37,9 +37,10 @@ from urllib.parse import quote_plus, urlsplit
 
 from stacks import PROJECT_ROOT
 from stacks.catalog import Catalog, load_catalog
-from stacks.settings import NAMESPACE, Settings, setting_keys
+from stacks.errors import InputError
+from stacks.settings import Settings
 from tools.dev import API_KEYS_BINDING, local_api_key
-from tools.offline import read_stack_config
+from tools.offline import stack_settings
 from workers.fixtures import FixtureServer
 from workers.local import Driver, DriverError, Instance
 
@@ -60,23 +61,6 @@ UNROUTED = {
   return Response.json({ error: "no_route", message: `no Worker route of this stack matches ${url.host}${url.pathname}` }, { status: 404 });
 } };""",
 }
-
-
-def stack_settings(stack: str) -> Settings:
-    """The stack's settings from its Pulumi.<stack>.yaml, validated as the program does."""
-    path = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise SystemExit(f"error: no stack file {path.name}")
-    values = read_stack_config(path, path.name).values
-    raw: dict[str, Any] = {}
-    for key in setting_keys():
-        text = values.get(f"{NAMESPACE}:{key}")
-        if text is not None:
-            try:
-                raw[key] = json.loads(text)
-            except json.JSONDecodeError:
-                raw[key] = text
-    return Settings.model_validate(raw)
 
 
 def route_patterns(catalog: Catalog, settings: Settings) -> dict[str, list[str]]:
@@ -224,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         fleet = Fleet(args.stack, args.port, state, secrets_file, args.var)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except DriverError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -28,7 +28,7 @@ from pulumi.runtime import rpc
 from stacks import PROJECT_ROOT, secret_users
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
-from stacks.settings import NAMESPACE, Settings, read_settings
+from stacks.settings import NAMESPACE, Settings, read_settings, setting_keys
 from stacks.yamlfile import load_yaml
 
 PROJECT = "blaze-infra"
@@ -428,3 +428,21 @@ def write_plan(document: dict[str, Any], path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def stack_settings(stack: str, root: Path = PROJECT_ROOT) -> Settings:
+    """A stack's settings from its Pulumi.<stack>.yaml, validated by the program's own model
+    (encrypted values stay redacted): what the local tools and the docs read of a stack."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise InputError(path.name, "-", "-", "no such stack file")
+    values = read_stack_config(path, path.name).values
+    raw: dict[str, Any] = {}
+    for key in setting_keys():
+        text = values.get(f"{NAMESPACE}:{key}")
+        if text is not None:
+            try:
+                raw[key] = json.loads(text)
+            except json.JSONDecodeError:
+                raw[key] = text
+    return Settings.model_validate(raw)

@@ -161,3 +161,11 @@ def test_a_failing_worker_answers_5xx_and_the_others_keep_serving(fleet: Fleet) 
         assert status == 200, (path, body)
     status, body = fleet.api("/api/v1/nfl/scores", fleet.api_key)
     assert status == 500, body
+
+
+def test_an_unknown_stack_is_refused_naming_its_file(tmp_path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.fleet", "--stack", "dev", "--state", str(tmp_path / "state"), "--secrets", str(tmp_path / "s.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 2 and "Pulumi.dev.yaml" in done.stderr and "no such stack file" in done.stderr
