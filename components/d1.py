@@ -10,7 +10,7 @@ import pulumi_cloudflare as cloudflare
 from pulumi_command import local
 
 from components.data import data_options
-from workers.migrations import ENV_DIR, ENV_ID, ENV_NAME, MigrationSet, parse_restore_point
+from workers.migrations import ENV_BASELINE, ENV_DIR, ENV_ID, ENV_NAME, MigrationSet, parse_restore_point
 
 # Relative to the project root (the program's working directory), so the command is the
 # same string on every machine; `make setup` creates the virtualenv with Node 22 beside it.
@@ -23,6 +23,8 @@ class DatabaseArgs:
     name: str
     protect: bool
     migrations: MigrationSet
+    # An adopted database's last migration already in effect (Pulumi.<stack>.yaml d1Baselines).
+    baseline: Optional[str] = None
 
 
 class Database(pulumi.ComponentResource):
@@ -53,6 +55,10 @@ class Database(pulumi.ComponentResource):
             ENV_DIR: args.migrations.directory,
             "CLOUDFLARE_ACCOUNT_ID": args.account_id,
         }
+        # Only where one is set, so a database that never needed a baseline keeps its inputs.
+        # `apply --remote` uses it only while the database's d1_migrations records nothing.
+        if args.baseline is not None:
+            environment[ENV_BASELINE] = args.baseline
         # wrangler applies only the files its d1_migrations table lacks, so running the
         # command again is harmless; the trigger makes Pulumi run it exactly when this
         # database's migration files change (or the database itself is replaced).

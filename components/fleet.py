@@ -46,6 +46,7 @@ class Fleet(pulumi.ComponentResource):
                     name=settings.physical_name(db.name),
                     protect=protect,
                     migrations=args.migrations[db.name],
+                    baseline=settings.d1_baselines.get(db.name),
                 ),
                 child,
             )

@@ -58,6 +58,13 @@ def _check_against_catalog(settings: Settings, catalog: Catalog, file: str) -> N
         if name not in names or not names[name].crons:
             raise InputError(file, f"{NAMESPACE}:disabledCrons", str(index), f"{name!r} is not a Worker with crons")
 
+    databases = {d.name: d for d in catalog.databases}
+    for name, file_name in settings.d1_baselines.items():
+        if name not in databases:
+            raise InputError(file, f"{NAMESPACE}:d1Baselines", name, "not a catalog database")
+        if not (PROJECT_ROOT / databases[name].migrations_dir / file_name).is_file():
+            raise InputError(file, f"{NAMESPACE}:d1Baselines", name, f"no migration {file_name} in {databases[name].migrations_dir}/")
+
     with_cors = {b.name for b in catalog.buckets if b.cors is not None}
     for bucket in settings.cors_origins:
         if bucket not in with_cors:

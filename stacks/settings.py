@@ -127,6 +127,9 @@ class Settings(Camel):
     hosts: dict[HostKey, Host]
     cors_origins: dict[str, Annotated[list[Origin], Field(min_length=1)]]
     disabled_crons: list[str] = []
+    # Adopted databases: catalog name -> the last migration file already in effect in the
+    # live database (make adopt proposes it); its first deploy applies only the later files.
+    d1_baselines: dict[str, Annotated[str, Field(pattern=r"^[0-9]{4}_[a-z0-9_]+[.]sql$")]] = {}
     protect_data: bool
     log_sampling_rate: Annotated[float, Field(gt=0, le=1)]
     alerts: Alerts

@@ -190,6 +190,24 @@ CASES: list[tuple[str, str, Callable[[Any], None], tuple[str, str, str, str]]] =
         ("Pulumi.staging.yaml", "blaze-infra:disabledCrons", "8", "not a Worker with crons"),
     ),
     (
+        "baseline of a database the catalog does not have",
+        "Pulumi.prod.yaml",
+        set_config("d1Baselines", {"blaze-medai": "0001_media_objects.sql"}),
+        ("Pulumi.prod.yaml", "blaze-infra:d1Baselines", "blaze-medai", "not a catalog database"),
+    ),
+    (
+        "baseline that is not a file of the database's migration set",
+        "Pulumi.prod.yaml",
+        set_config("d1Baselines", {"blaze-media": "0002_nonces.sql"}),
+        ("Pulumi.prod.yaml", "blaze-infra:d1Baselines", "blaze-media", "no migration 0002_nonces.sql in workers/migrations/media/"),
+    ),
+    (
+        "baseline that is not a migration file name",
+        "Pulumi.prod.yaml",
+        set_config("d1Baselines", {"blaze-media": "latest"}),
+        ("Pulumi.prod.yaml", "blaze-infra:d1Baselines", "blaze-media", "should match pattern"),
+    ),
+    (
         "alert routed to an unknown destination",
         "Pulumi.staging.yaml",
         lambda d: config(d, "alerts")["policies"][0]["to"].update(pagerduty=["primary"]),

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from stacks.errors import InputError
+from workers.d1_schema import MASTER_QUERY, TRACKING_TABLE, schema_after, schema_of_master
 from workers.node import node_binary
 from workers.timetravel import ApiError, D1Api
 
@@ -41,11 +42,18 @@ if TYPE_CHECKING:
 MIGRATIONS_ROOT = "workers/migrations"
 LOCK_FILE = f"{MIGRATIONS_ROOT}/lock.json"
 WRANGLER = "node_modules/wrangler/bin/wrangler.js"
-# wrangler's own default; named here because the tests read the table back.
-TRACKING_TABLE = "d1_migrations"
 _FILE_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # What `apply` reads: the Pulumi program passes these to its command as environment.
 ENV_NAME, ENV_ID, ENV_DIR = "D1_DATABASE_NAME", "D1_DATABASE_ID", "D1_MIGRATIONS_DIR"
+# An adopted database's baseline (the stack's d1Baselines): the last file already in effect.
+ENV_BASELINE = "D1_MIGRATIONS_BASELINE"
+# wrangler's own DDL for its record (wrangler-dist, getCreateMigrationsTableQuery), so a
+# baseline recorded here is a table wrangler reads as its own.
+CREATE_TRACKING_TABLE = f"""CREATE TABLE IF NOT EXISTS "{TRACKING_TABLE}"(
+\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,
+\t\tname       TEXT UNIQUE,
+\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL
+);"""
 
 
 class MigrationError(Exception):
@@ -197,24 +205,37 @@ def apply(root: Path, name: str, database_id: str, directory: str, target: list[
 RESTORE_POINT = "restore point: "
 
 
-def apply_remote(root: Path, name: str, database_id: str, directory: str) -> int:
+def apply_remote(root: Path, name: str, database_id: str, directory: str, baseline: str | None = None) -> int:
     """Take a Time Travel bookmark, print it, then migrate; with nothing pending, neither.
 
     If the applied migrations or the bookmark cannot be read, nothing is applied: a
     migration without a restore point is what the runbook's rollback could not undo.
+    A database with tables but no record of what made them (an adopted one) is migrated
+    only from its baseline, and only when its live schema is the one the files up to the
+    baseline make: nothing runs a CREATE TABLE blindly against a live table.
     """
     migration_set = load_migration_set(root, directory)
+    names = [m.name for m in migration_set.migrations]
+    if baseline is not None and baseline not in names:
+        print(f"error: {name}: its baseline {baseline} is not a file of {directory}/", file=sys.stderr)
+        return 1
     account = os.environ.get("CLOUDFLARE_ACCOUNT_ID", "")
     try:
         if not account:
             raise ApiError("CLOUDFLARE_ACCOUNT_ID is not set")
         api = D1Api.from_environment(account)
         applied = api.applied_migrations(database_id, TRACKING_TABLE) or set()
+        record: list[str] = []
+        if not applied:
+            record, refusal = _baseline_to_record(api, name, database_id, migration_set, baseline)
+            if refusal:
+                print(f"error: {name}: {refusal}; no migration was applied", file=sys.stderr)
+                return 1
     except ApiError as err:
         print(f"error: {name}: cannot read which migrations it has, so none was applied: {err}", file=sys.stderr)
         return 1
-    pending = [m.name for m in migration_set.migrations if m.name not in applied]
-    if not pending:
+    pending = [m for m in names if m not in applied and m not in record]
+    if not pending and not record:
         print(f"{name}: no pending migrations; no restore point taken")
         return 0
     try:
@@ -224,8 +245,39 @@ def apply_remote(root: Path, name: str, database_id: str, directory: str) -> int
         return 1
     taken = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     point = {"database": name, "databaseId": database_id, "bookmark": bookmark, "takenAt": taken, "applies": pending}
+    if record:
+        point["baseline"] = record
     print(RESTORE_POINT + json.dumps(point, sort_keys=True), flush=True)
+    if record:
+        try:
+            api.record_applied(database_id, CREATE_TRACKING_TABLE, TRACKING_TABLE, record)
+        except ApiError as err:
+            print(f"error: {name}: recording its baseline failed, so no migration was applied: {err}", file=sys.stderr)
+            return 1
+        print(f"{name}: recorded as applied (its baseline, already in effect): {', '.join(record)}")
+    if not pending:
+        return 0
     return apply(root, name, database_id, directory, ["--remote"])
+
+
+def _baseline_to_record(
+    api: D1Api, name: str, database_id: str, migration_set: MigrationSet, baseline: str | None
+) -> tuple[list[str], str | None]:
+    """For a database with no migration record: the files to record as applied, or why not."""
+    live = schema_of_master(api.rows(database_id, MASTER_QUERY))
+    if baseline is None:
+        if live.tables:
+            return [], (
+                f"it has tables ({', '.join(sorted(live.tables))}) but its {TRACKING_TABLE} table records no migration: "
+                f"an adopted database needs its baseline (make adopt proposes it; Pulumi.<stack>.yaml blaze-infra:d1Baselines)"
+            )
+        return [], None
+    files = list(migration_set.migrations)
+    prefix = files[: [m.name for m in files].index(baseline) + 1]
+    differences = schema_after(prefix).differences(live)
+    if differences:
+        return [], f"its live schema is not the one {baseline} and the files before it make: " + "; ".join(differences)
+    return [m.name for m in prefix], None
 
 
 def parse_restore_point(stdout: str | None) -> dict[str, Any] | None:
@@ -265,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: set {', '.join(missing)}", file=sys.stderr)
             return 2
         if args.remote:
-            return apply_remote(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR])
+            baseline = os.environ.get(ENV_BASELINE) or None
+            return apply_remote(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], baseline)
         target = ["--local", *(["--persist-to", args.persist_to] if args.persist_to else [])]
         return apply(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], target)
     except MigrationError as err:

@@ -1,8 +1,11 @@
-"""D1 Time Travel restore points around migrations, over Cloudflare's documented D1 API.
+"""D1 Time Travel restore points and the migration record, over Cloudflare's documented D1 API.
 
     GET  /accounts/{account_id}/d1/database/{database_id}/time_travel/bookmark
     POST /accounts/{account_id}/d1/database/{database_id}/time_travel/restore?bookmark=<b>
     POST /accounts/{account_id}/d1/database/{database_id}/query   {"sql": ..., "params": [...]}
+
+The query endpoint also reads a database's schema and migration record, and writes the
+record of a baseline (workers/migrations.py).
 
 The base URL is `CLOUDFLARE_API_BASE_URL` (the variable wrangler reads too, so one setting
 points both at a test server) or Cloudflare's; the token is `CLOUDFLARE_API_TOKEN`, sent as
@@ -72,16 +75,27 @@ class D1Api:
         result = self._call("POST", f"{database_id}/time_travel/restore", query={"bookmark": bookmark})
         return result if isinstance(result, dict) else {}
 
+    def rows(self, database_id: str, sql: str, params: list[str] | None = None) -> list[dict[str, Any]]:
+        """The rows of one statement through the query endpoint."""
+        result = self._call("POST", f"{database_id}/query", {"sql": sql, "params": params or []})
+        rows = result[0].get("results", []) if isinstance(result, list) and result and isinstance(result[0], dict) else []
+        return [row for row in rows if isinstance(row, dict)]
+
     def applied_migrations(self, database_id: str, table: str) -> set[str] | None:
         """The names in wrangler's migrations table; None when the table does not exist yet."""
         try:
-            result = self._call("POST", f"{database_id}/query", {"sql": f'SELECT name FROM "{table}"', "params": []})
+            rows = self.rows(database_id, f'SELECT name FROM "{table}"')
         except ApiError as err:
             if "no such table" in str(err):
                 return None
             raise
-        rows = result[0].get("results", []) if isinstance(result, list) and result else []
-        return {str(row["name"]) for row in rows if isinstance(row, dict) and "name" in row}
+        return {str(row["name"]) for row in rows if "name" in row}
+
+    def record_applied(self, database_id: str, create_table: str, table: str, names: list[str]) -> None:
+        """Record files as applied, as wrangler does after running one (its own table DDL)."""
+        self.rows(database_id, create_table)
+        for name in names:
+            self.rows(database_id, f'INSERT INTO "{table}" (name) VALUES (?)', [name])
 
 
 def _errors(raw: bytes) -> str:

@@ -1,0 +1,107 @@
+"""An adopted database (tables made by hand, no record of migrations) is migrated only from
+its baseline, and only when its live schema is the one the files up to it make.
+
+The migration command runs exactly as the program registers it, with real wrangler, against
+the loopback D1 API of tests/d1_api.py (one SQLite per database).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Iterator
+
+import pytest
+
+from components.d1 import APPLY_MIGRATIONS
+from tests.conftest import ROOT
+from tests.d1_api import TOKEN, D1Api
+from tools.offline import read_stack_config
+from workers.migrations import ENV_BASELINE, load_migration_set, parse_restore_point
+
+DATABASE_ID = "6f1d0c3a-2b4e-4c5d-8e9f-0a1b2c3d4e5f"
+MIGRATIONS = "workers/migrations/media"
+FILES = load_migration_set(ROOT, MIGRATIONS).migrations
+ACCOUNT = read_stack_config(ROOT / "Pulumi.prod.yaml", "Pulumi.prod.yaml").values["blaze-infra:accountId"]
+
+
+@pytest.fixture
+def api() -> Iterator[D1Api]:
+    server = D1Api()
+    yield server
+    server.close()
+
+
+def made_by_hand(api: D1Api, files: int, extra_sql: str = "") -> None:
+    """The live database as the seed's account has it: the tables, no d1_migrations."""
+    db = api.database(DATABASE_ID)
+    for migration in FILES[:files]:
+        db.executescript(migration.sql)
+    db.executescript(extra_sql + "INSERT INTO media_objects (key, content_type, size, etag, uploaded_at, uploaded_by) "
+                     "VALUES ('a.png', 'image/png', 3, 'e', '2026-11-30T00:00:00Z', 'token');")
+    db.commit()
+
+
+def migrate(api: D1Api, baseline: str | None) -> subprocess.CompletedProcess[str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "D1_"))}
+    env = keep | {
+        "D1_DATABASE_NAME": "blaze-media", "D1_DATABASE_ID": DATABASE_ID, "D1_MIGRATIONS_DIR": MIGRATIONS,
+        "CLOUDFLARE_ACCOUNT_ID": ACCOUNT, "CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_API_BASE_URL": api.base_url,
+    } | ({ENV_BASELINE: baseline} if baseline else {})
+    return subprocess.run(APPLY_MIGRATIONS, shell=True, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def writes(api: D1Api) -> list[str]:
+    sql = [str((r.body or {}).get("sql", "")) for r in api.requests if r.path.endswith("/query")]
+    return [s for s in sql if not s.lstrip().upper().startswith("SELECT")]
+
+
+def recorded(api: D1Api) -> list[str]:
+    return [name for (name,) in api.database(DATABASE_ID).execute("SELECT name FROM d1_migrations ORDER BY id")]
+
+
+def test_an_adopted_database_without_a_baseline_is_refused_and_nothing_runs(api: D1Api) -> None:
+    made_by_hand(api, files=2)
+    done = migrate(api, baseline=None)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "has tables (media_objects, upload_nonces) but its d1_migrations table records no migration" in done.stderr
+    assert "d1Baselines" in done.stderr and writes(api) == []
+    assert parse_restore_point(done.stdout) is None
+
+
+def test_the_baseline_is_recorded_and_only_the_newer_files_run(api: D1Api) -> None:
+    made_by_hand(api, files=2)
+    done = migrate(api, baseline=FILES[1].name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    point = parse_restore_point(done.stdout)
+    assert point is not None and point["baseline"] == [FILES[0].name, FILES[1].name] and point["applies"] == [FILES[2].name]
+    assert recorded(api) == [m.name for m in FILES]
+    db = api.database(DATABASE_ID)
+    assert "object_key" in {row[1] for row in db.execute("PRAGMA table_info(media_objects)")}
+    assert db.execute("SELECT count(*) FROM media_objects").fetchone() == (1,)  # the live row survived
+    # The restore point is taken before the record is written.
+    ops = [(r.path.rsplit("/", 1)[-1], str((r.body or {}).get("sql", ""))) for r in api.requests]
+    assert ops.index(("bookmark", "")) < next(i for i, (op, sql) in enumerate(ops) if sql.startswith("CREATE TABLE IF NOT EXISTS"))
+
+
+def test_a_live_schema_that_differs_from_the_baseline_is_refused_naming_the_difference(api: D1Api) -> None:
+    made_by_hand(api, files=2, extra_sql="DROP INDEX upload_nonces_by_expiry; ALTER TABLE media_objects ADD COLUMN note TEXT;")
+    done = migrate(api, baseline=FILES[1].name)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "index upload_nonces_by_expiry is missing" in done.stderr
+    assert "column media_objects.note is not made by any migration" in done.stderr
+    assert writes(api) == []
+
+
+def test_a_baseline_that_is_not_a_file_of_the_set_is_refused(api: D1Api) -> None:
+    made_by_hand(api, files=2)
+    done = migrate(api, baseline="0002_nonces.sql")
+    assert done.returncode == 1 and "its baseline 0002_nonces.sql is not a file of workers/migrations/media/" in done.stderr
+    assert api.requests == []
+
+
+def test_a_database_that_wrangler_already_records_ignores_the_baseline(api: D1Api) -> None:
+    assert migrate(api, baseline=None).returncode == 0
+    api.requests.clear()
+    again = migrate(api, baseline=FILES[0].name)
+    assert again.returncode == 0 and "no pending migrations" in again.stdout and writes(api) == []
