@@ -26,7 +26,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 # The shape of a real API token (40 characters of [A-Za-z0-9_-]); not a secret.
 TOKEN = "test_token_for_the_loopback_api_00000000"
@@ -38,113 +38,100 @@ _HEX32 = re.compile(r"[0-9a-f]{32}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SCRIPT_NAME = re.compile(r"[a-z0-9_][a-z0-9-_]*")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
-_R2_JURISDICTIONS = ("default", "eu", "us", "fedramp", "fedramp-high")
-
-
-def _check(pattern: re.Pattern[str], value: str, what: str) -> None:
-    if not pattern.fullmatch(value):
-        raise ValueError(f"{what} {value!r} is not of the form the API documents ({pattern.pattern})")
+_R2_JURISDICTION = re.compile(r"default|eu|us|fedramp|fedramp-high")
 
 
 @dataclass(frozen=True)
-class Script:
-    name: str
-    crons: list[str] = field(default_factory=list)
+class _Documented:
+    """Ids and names in the form the reference documents, checked where a test writes them."""
+
+    _forms: ClassVar[dict[str, re.Pattern[str]]] = {}
 
     def __post_init__(self) -> None:
-        _check(_SCRIPT_NAME, self.name, "script name")
+        for name, form in self._forms.items():
+            value = getattr(self, name)
+            if not form.fullmatch(value):
+                raise ValueError(f"{type(self).__name__}.{name} {value!r} is not of the form the API documents ({form.pattern})")
 
 
 @dataclass(frozen=True)
-class Database:
+class Script(_Documented):
+    name: str
+    crons: list[str] = field(default_factory=list)
+    _forms = {"name": _SCRIPT_NAME}
+
+
+@dataclass(frozen=True)
+class Database(_Documented):
     uuid: str
     name: str
     # Run into the database's SQLite at start: its tables, a d1_migrations table, rows.
     schema: str = ""
-
-    def __post_init__(self) -> None:
-        _check(_UUID, self.uuid, "D1 database uuid")
+    _forms = {"uuid": _UUID}
 
 
 @dataclass(frozen=True)
-class Namespace:
+class Namespace(_Documented):
     id: str
     title: str
-
-    def __post_init__(self) -> None:
-        _check(_HEX32, self.id, "KV namespace id")
+    _forms = {"id": _HEX32}
 
 
 @dataclass(frozen=True)
-class Bucket:
+class Bucket(_Documented):
     name: str
     jurisdiction: str = "default"
-
-    def __post_init__(self) -> None:
-        _check(_BUCKET_NAME, self.name, "R2 bucket name")
-        if self.jurisdiction not in _R2_JURISDICTIONS:
-            raise ValueError(f"R2 jurisdiction {self.jurisdiction!r} is not one of {_R2_JURISDICTIONS}")
+    _forms = {"name": _BUCKET_NAME, "jurisdiction": _R2_JURISDICTION}
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(_Documented):
     id: str
     pattern: str
     script: str
-
-    def __post_init__(self) -> None:
-        _check(_HEX32, self.id, "route id")
+    _forms = {"id": _HEX32, "script": _SCRIPT_NAME}
 
 
 @dataclass(frozen=True)
-class Zone:
+class Zone(_Documented):
     id: str
     name: str
     routes: list[Route] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        _check(_HEX32, self.id, "zone id")
+    _forms = {"id": _HEX32}
 
 
 @dataclass(frozen=True)
-class CustomDomain:
+class CustomDomain(_Documented):
     id: str
     hostname: str
     service: str
     zone_id: str
     zone_name: str
     environment: str = "production"
-
-    def __post_init__(self) -> None:
-        _check(_HEX32, self.id, "custom domain id")
-        _check(_HEX32, self.zone_id, "custom domain zone_id")
+    _forms = {"id": _HEX32, "zone_id": _HEX32}
 
 
 @dataclass(frozen=True)
-class Policy:
+class Policy(_Documented):
     id: str
     name: str
     alert_type: str
     enabled: bool = True
     mechanisms: dict[str, list[dict[str, str]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        _check(_UUID, self.id, "notification policy id")
+    _forms = {"id": _UUID}
 
 
 @dataclass(frozen=True)
-class Webhook:
+class Webhook(_Documented):
     id: str
     name: str
     url: str
     type: str = "generic"
-
-    def __post_init__(self) -> None:
-        _check(_UUID, self.id, "webhook destination id")
+    _forms = {"id": _UUID}
 
 
 @dataclass(frozen=True)
-class Account:
+class Account(_Documented):
     id: str
     scripts: list[Script] = field(default_factory=list)
     databases: list[Database] = field(default_factory=list)
@@ -155,9 +142,7 @@ class Account:
     policies: list[Policy] = field(default_factory=list)
     webhooks: list[Webhook] = field(default_factory=list)
     name: str = "Test account"
-
-    def __post_init__(self) -> None:
-        _check(_HEX32, self.id, "account id")
+    _forms = {"id": _HEX32}
 
 
 @dataclass

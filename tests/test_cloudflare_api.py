@@ -263,3 +263,10 @@ def test_writes_and_unknown_routes_are_refused_and_recorded(api: CloudflareApi) 
                       ("PUT", "/workers/scripts/blaze-api/schedules", [{"cron": "* * * * *"}]),
                       ("DELETE", f"/client/v4/zones/{ZONE_ID}/workers/routes/{hex_id('route:api')}", None)]
     assert api.account.namespaces == the_account().namespaces
+
+
+def test_an_account_with_ids_of_another_form_than_the_documented_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="Zone.id 'blaze.example'"):
+        Zone("blaze.example", "blaze.example")  # a zone's name where its 32-hex id belongs
+    with pytest.raises(ValueError, match="Database.uuid"):
+        Database(hex_id("d1:blaze-odds"), "blaze-odds")  # D1 ids are UUIDs
