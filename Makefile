@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup engine plan policy test bench dev clean diff drift-report restore docs
+.PHONY: help setup engine plan plans policy test bench dev clean diff drift-report restore adopt audit docs
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
@@ -34,6 +34,8 @@ help:
 	@echo "make drift-report FILE=<json>  Markdown drift report of a 'pulumi refresh/preview --json' document"
 	@echo "make restore STACK=s DB=name [BOOKMARK=b] [YES=1]  restore a D1 database to its recorded restore point"
 	@echo "make docs                      regenerate docs/INFRASTRUCTURE.md from the catalog and the stacks"
+	@echo "make adopt STACK=prod          read the live account: build/adopt/<stack>.json (pulumi import --file) and .md"
+	@echo "make audit STACK=prod [OUT=f]  live resources no stack declares, as Markdown (exit 3 when there are some)"
 
 # grep exits 1 when pip collects nothing (every pin already installed); only pip's exit counts.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -109,6 +111,19 @@ drift-report: setup
 # Exit codes of its own: .venv/bin/python -m tools.restore (0 restored, 1 not, 2 unknown input).
 restore: setup
 	$(BIN)/python -m tools.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
+
+# Both need every stack's plan: a resource another stack declares is not unmanaged.
+STACKS := $(patsubst Pulumi.%.yaml,%,$(sort $(wildcard Pulumi.*.yaml)))
+plans: setup
+	@for stack in staging $(filter-out staging,$(STACKS)); do $(BIN)/python -m tools.plan $$stack >/dev/null; done
+
+# Exit codes of its own: .venv/bin/python -m delivery.adopt (0 written, 1 bad input, 2 API failed).
+adopt: plans
+	$(BIN)/python -m delivery.adopt $(STACK)
+
+# Exit codes of its own: .venv/bin/python -m delivery.audit (0 none unmanaged, 3 some, 2 error).
+audit: plans
+	$(BIN)/python -m delivery.audit $(STACK) $(if $(OUT),--out $(OUT))
 
 docs: setup $(MERMAID)
 	$(BIN)/python -m tools.docs

@@ -32,12 +32,18 @@ NEEDS = {
     "preview": ENGINE_MISSING + "; with an account it also reads the live resources",
     "up": ENGINE_MISSING + ", and a Cloudflare account to create anything",
     "refresh": "reads every resource from the Cloudflare API: needs an account (and the providers)",
-    "import": "reads the resources to adopt from the Cloudflare API: needs an account (and the providers)",
-    "state delete": "edits a state that holds real resources: meaningful only after an import with an account",
+    "import": "the Cloudflare provider reads each resource from the API: needs it and an account "
+              "(tests/engine/test_import_file.py runs it on make adopt's file as far as it goes here)",
     "login": "Pulumi Cloud: needs a Pulumi access token (a self-managed backend is run here: login --local)",
     "stack export --version": "Pulumi Cloud only: a self-managed backend exports no earlier deployments",
 }
-RUN_HERE = {"login --local", "stack init", "stack select", "stack output", "stack history", "config set", "config get", "state unprotect"}
+RUN_HERE = {
+    "login --local", "stack init", "stack select", "stack output", "stack history", "config set", "config get",
+    "state unprotect", "state delete",
+}
+# The resource the commands that edit a state find protected in it (the runbook's example).
+PROTECTED = ("urn:pulumi:prod::blaze-infra::blaze:fleet:Fleet$blaze:kv:Namespace$cloudflare:index/"
+             "workersKvNamespace:WorkersKvNamespace::blaze-upload-nonces-namespace")
 PLACEHOLDERS = {"<key>": "opsWebhookUrl", "<stack>": "staging", "<N>": "1"}
 
 
@@ -141,14 +147,14 @@ def test_a_documented_command_runs_on_a_local_backend(entry: Documented, prepare
         env = cli.environment() | {"HOME": str(tmp_path / "home")}
         if entry.kind == "login --local":
             env.pop("PULUMI_BACKEND_URL")
-    elif entry.kind == "state unprotect":
-        # A stack of its own whose state holds the protected resource the command names.
+    elif entry.kind in ("state unprotect", "state delete"):
+        # A stack of its own whose state holds a protected resource (the one the command names).
         (tmp_path / "state").mkdir()
         for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
             shutil.copy2(ROOT / name, tmp_path / name)
         cli = Cli(prepared.binary, tmp_path, tmp_path / "home", tmp_path / "state")
         env = cli.environment()
-        urn = next(a for a in args if a.startswith("urn:pulumi:"))
+        urn = next((a for a in args if a.startswith("urn:pulumi:")), PROTECTED)
         stack = args[args.index("-s") + 1]
         cli.run("stack", "init", stack)
         import_protected(cli, stack, urn, tmp_path)
@@ -162,6 +168,9 @@ def test_a_documented_command_runs_on_a_local_backend(entry: Documented, prepare
     if entry.kind == "state unprotect":
         state = cli.json("stack", "export", "-s", stack)["deployment"]["resources"]
         assert [r.get("protect", False) for r in state if r["urn"] == urn] == [False]
+    if entry.kind == "state delete":
+        state = cli.json("stack", "export", "-s", stack)["deployment"].get("resources") or []
+        assert [r["urn"] for r in state if r["urn"] == urn] == [], "the protected resource is still in the state"
 
 
 def import_protected(cli: Cli, stack: str, urn: str, tmp_path: Path) -> None:

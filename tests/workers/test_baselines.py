@@ -14,9 +14,9 @@ from typing import Iterator
 import pytest
 
 from components.d1 import APPLY_MIGRATIONS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.d1_api import TOKEN, D1Api
-from tools.offline import read_stack_config
+from tools.offline import OfflineRun, read_stack_config
 from workers.migrations import ENV_BASELINE, load_migration_set, parse_restore_point
 
 DATABASE_ID = "6f1d0c3a-2b4e-4c5d-8e9f-0a1b2c3d4e5f"
@@ -105,3 +105,14 @@ def test_a_database_that_wrangler_already_records_ignores_the_baseline(api: D1Ap
     api.requests.clear()
     again = migrate(api, baseline=FILES[0].name)
     assert again.returncode == 0 and "no pending migrations" in again.stdout and writes(api) == []
+
+
+def test_the_program_gives_a_stacks_baseline_to_that_databases_migration_command_only(project: ProjectCopy, planned: dict[str, Planned]) -> None:
+    project.edit_yaml("Pulumi.prod.yaml", lambda d: d["config"].update({"blaze-infra:d1Baselines": {"blaze-media": FILES[1].name}}))
+    run = OfflineRun("prod", project.config("prod"), root=project.root, stack_outputs={"staging": planned["staging"].plan["outputs"]})
+    run.execute()
+    commands = {r.name: r.inputs["environment"] for r in run.monitor.recorded() if r.type == "command:local:Command"}
+    assert commands["blaze-media-migrations"][ENV_BASELINE] == FILES[1].name
+    assert [name for name, env in commands.items() if ENV_BASELINE in env] == ["blaze-media-migrations"]
+    # The committed stacks set none, so no command's inputs changed for them.
+    assert not any(ENV_BASELINE in r["inputs"]["environment"] for s in ("staging", "prod") for r in planned[s].of_type("Command"))
