@@ -9,7 +9,7 @@ import sys
 from stacks import cron
 from stacks.catalog import load_catalog
 from tests.conftest import ROOT, ProjectCopy
-from tools import docs
+from tools import diagram, docs
 
 CATALOG = load_catalog(ROOT)
 
@@ -29,10 +29,10 @@ def test_a_catalog_change_makes_it_stale(project: ProjectCopy) -> None:
 def test_every_worker_is_in_exactly_one_diagram_with_every_binding_and_none_is_a_hairball() -> None:
     seen: dict[str, int] = {}
     edges: set[tuple[str, str]] = set()
-    for title, diagram in docs.diagrams(CATALOG):
-        count = sum(1 for line in diagram if "-->" in line)
-        assert count <= docs.MAX_EDGES, f"{title}: {count} edges"
-        for line in diagram:
+    for title, lines in docs.diagrams(CATALOG):
+        count = diagram.edge_count(lines)
+        assert count <= diagram.MAX_EDGES, f"{title}: {count} edges"
+        for line in lines:
             if match := re.fullmatch(r'  (\w+)\["([\w-]+)"\]', line):
                 seen[match[2]] = seen.get(match[2], 0) + 1
             if match := re.fullmatch(r"  (\w+) --> (\w+)", line):
@@ -41,7 +41,7 @@ def test_every_worker_is_in_exactly_one_diagram_with_every_binding_and_none_is_a
     for worker in CATALOG.workers:
         for kind, targets in (("d1", worker.d1), ("kv", worker.kv), ("r2", worker.r2), ("svc", worker.services)):
             for target in targets.values():
-                assert (docs._node(worker.name), f"{kind}_{docs._node(target)}") in edges, (worker.name, target)
+                assert (diagram.node_id(worker.name), f"{kind}_{diagram.node_id(target)}") in edges, (worker.name, target)
 
 
 def test_crons_are_in_words_read_in_cloudflares_dialect() -> None:
@@ -61,12 +61,12 @@ def test_hostnames_and_cors_origins_are_per_stack() -> None:
 
 def test_every_diagram_renders_with_the_mermaid_toolchain(tmp_path) -> None:
     # mermaid-cli with Debian's chromium: the real parser and layout, not a syntax guess.
-    sources = {docs.slug(title): diagram for title, diagram in docs.diagrams(CATALOG)}
-    docs.render_svgs(sources, tmp_path)
-    for name, diagram in sources.items():
+    sources = {docs.slug(title): lines for title, lines in docs.diagrams(CATALOG)}
+    diagram.render_svgs(sources, tmp_path)
+    for name, lines in sources.items():
         svg = (tmp_path / f"{name}.svg").read_text()
         assert svg.lstrip().startswith("<svg"), name
-        labels = re.findall(r'\["([\w-]+)"\]', "\n".join(diagram))
+        labels = re.findall(r'\["([\w-]+)"\]', "\n".join(lines))
         assert labels and all(label in svg for label in labels), name
     committed = {p.stem for p in (ROOT / "docs" / "diagrams").glob("*.svg")}
     assert committed == set(sources)
@@ -75,5 +75,5 @@ def test_every_diagram_renders_with_the_mermaid_toolchain(tmp_path) -> None:
 def test_a_diagram_mermaid_cannot_parse_is_refused(tmp_path) -> None:
     import pytest
 
-    with pytest.raises(docs.RenderError, match="mermaid-cli failed"):
-        docs.render_svgs({"broken": ["flowchart LR", "  a[\"x\"] --> ((("]}, tmp_path)
+    with pytest.raises(diagram.RenderError, match="mermaid-cli failed"):
+        diagram.render_svgs({"broken": ["flowchart LR", "  a[\"x\"] --> ((("]}, tmp_path)

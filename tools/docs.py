@@ -23,24 +23,19 @@ import argparse
 import hashlib
 import json
 import re
-import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from stacks import PROJECT_ROOT, cron
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from stacks.settings import Settings
+from tools.diagram import MAX_EDGES, RenderError, edge_count, flowchart, node_id, render_svgs, target_node
 from tools.offline import stack_settings
-from workers.node import node_binary
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
 DIAGRAMS = Path("docs") / "diagrams"
-MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
-PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"
-MAX_EDGES = 60  # above this a diagram is split; a reader cannot follow more
 LIMITS_FILE = Path("policies") / "prod.json"
 SPORTS = ("mlb", "nfl", "nba", "ncaaf", "ncaab", "cbase")
 
@@ -164,8 +159,22 @@ def _limits(catalog: Catalog, stacks: dict[str, Settings]) -> list[str]:
     return lines + [""]
 
 
-def _node(name: str) -> str:
-    return name.replace("-", "_")
+def split(title: str, workers: list[Worker], edges: Callable[[Worker], int],
+          keys: list[Callable[[Worker], str]]) -> list[tuple[str, list[Worker]]]:
+    """The Workers as one diagram, or split by the first key (then the next) while over MAX_EDGES."""
+    if sum(edges(w) for w in workers) <= MAX_EDGES or not keys:
+        return [(title, workers)]
+    groups: dict[str, list[Worker]] = defaultdict(list)
+    for worker in workers:
+        groups[keys[0](worker)].append(worker)
+    return [part for key, members in sorted(groups.items()) for part in split(f"{title}: {key}", members, edges, keys[1:])]
+
+
+def _bound(worker: Worker) -> Iterator[tuple[str, str]]:
+    """(kind, target) of each D1, KV, R2 and service binding, each target once, sorted."""
+    for kind, targets in (("d1", worker.d1), ("kv", worker.kv), ("r2", worker.r2), ("svc", worker.services)):
+        for target in sorted(set(targets.values())):
+            yield kind, target
 
 
 def diagrams(catalog: Catalog) -> list[tuple[str, list[str]]]:
@@ -173,38 +182,25 @@ def diagrams(catalog: Catalog) -> list[tuple[str, list[str]]]:
     by_domain: dict[str, list[Worker]] = defaultdict(list)
     for worker in catalog.workers:
         by_domain[domain_of(worker.name)].append(worker)
-    out = []
-    for domain in sorted(by_domain, key=lambda d: (d == "platform", d)):
-        groups = [(domain, by_domain[domain])]
-        if sum(_edge_count(w) for w in by_domain[domain]) > MAX_EDGES:
-            families: dict[str, list[Worker]] = defaultdict(list)
-            for worker in by_domain[domain]:
-                families[worker.family].append(worker)
-            groups = [(f"{domain}: {family}", workers) for family, workers in sorted(families.items())]
-        for title, workers in groups:
-            out.append((title, _diagram(workers)))
-    return out
+    return [(title, _diagram(workers))
+            for domain in sorted(by_domain, key=lambda d: (d == "platform", d))
+            for title, workers in split(domain, by_domain[domain], _binding_edges, [lambda w: w.family])]
 
 
-def _edge_count(worker: Worker) -> int:
-    return len(set(worker.d1.values())) + len(set(worker.kv.values())) + len(set(worker.r2.values())) + len(set(worker.services.values()))
+def _binding_edges(worker: Worker) -> int:
+    return sum(1 for _ in _bound(worker))
 
 
 def _diagram(workers: list[Worker]) -> list[str]:
-    lines = ["flowchart LR"]
     nodes: dict[str, str] = {}
     edges: list[str] = []
     for worker in sorted(workers, key=lambda w: w.name):
-        nodes[_node(worker.name)] = f'{_node(worker.name)}["{worker.name}"]'
-        for kind, shape, targets in (("d1", ("[(", ")]"), worker.d1), ("kv", ("[/", "/]"), worker.kv),
-                                     ("r2", ("[(", ")]"), worker.r2), ("svc", ("([", "])"), worker.services)):
-            for target in sorted(set(targets.values())):
-                node = f"{kind}_{_node(target)}"
-                label = f"{target}" if kind in ("svc",) else f"{kind.upper()} {target}"
-                nodes.setdefault(node, f'{node}{shape[0]}"{label}"{shape[1]}')
-                edges.append(f"  {_node(worker.name)} --> {node}")
-    lines += [f"  {definition}" for _, definition in sorted(nodes.items())]
-    return lines + edges
+        nodes[node_id(worker.name)] = f'{node_id(worker.name)}["{worker.name}"]'
+        for kind, target in _bound(worker):
+            node, definition = target_node(kind, target)
+            nodes.setdefault(node, definition)
+            edges.append(f"{node_id(worker.name)} --> {node}")
+    return flowchart(nodes, edges)
 
 
 def render(root: Path = PROJECT_ROOT) -> str:
@@ -223,8 +219,7 @@ def render(root: Path = PROJECT_ROOT) -> str:
         "",
     ]
     for title, diagram in diagrams(catalog):
-        edges = sum(1 for line in diagram if "-->" in line)
-        lines += [f"### {title} ({edges} edges)", "", f"![{title}](diagrams/{slug(title)}.svg)", "",
+        lines += [f"### {title} ({edge_count(diagram)} edges)", "", f"![{title}](diagrams/{slug(title)}.svg)", "",
                   "```mermaid", *diagram, "```", ""]
     lines += _workers(catalog, stacks) + _data(catalog, stacks) + _alerts(stacks) + _limits(catalog, stacks)
     return "\n".join(lines).rstrip() + "\n"
@@ -241,31 +236,6 @@ def _digest(diagram: list[str]) -> str:
 def diagram_index(catalog: Catalog) -> dict[str, str]:
     """slug -> sha256 of the Mermaid source each committed SVG must be rendered from."""
     return {slug(title): _digest(diagram) for title, diagram in diagrams(catalog)}
-
-
-class RenderError(RuntimeError):
-    pass
-
-
-def render_svgs(sources: dict[str, list[str]], out: Path, root: Path = PROJECT_ROOT) -> None:
-    """Renders each Mermaid source to out/<slug>.svg with mermaid-cli, in one browser session."""
-    mmdc = root / MMDC
-    if not mmdc.exists():
-        raise RenderError(f"{MMDC} is missing: run `make docs` (it installs tools/mermaid and Debian's chromium)")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="blaze-mermaid-") as tmp:
-        names = sorted(sources)
-        document = "\n".join(f"```mermaid\n{chr(10).join(sources[name])}\n```\n" for name in names)
-        (Path(tmp) / "in.md").write_text(document)
-        done = subprocess.run(
-            [node_binary(), str(mmdc), "-p", str(root / PUPPETEER), "-q",
-             "-i", str(Path(tmp) / "in.md"), "-o", str(Path(tmp) / "out.md")],
-            capture_output=True, text=True, check=False, timeout=600,
-        )
-        if done.returncode != 0:
-            raise RenderError(f"mermaid-cli failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
-        for index, name in enumerate(names, start=1):
-            (out / f"{name}.svg").write_bytes((Path(tmp) / f"out-{index}.svg").read_bytes())
 
 
 def write_diagrams(catalog: Catalog, root: Path = PROJECT_ROOT) -> None:
