@@ -43,9 +43,39 @@ def target_node(kind: str, target: str, note: str = "") -> tuple[str, str]:
     return node, f'{node}{opening}"{prefix}{target}{"<br>" + note if note else ""}"{closing}'
 
 
-def flowchart(nodes: dict[str, str], edges: Iterable[str], direction: str = "LR") -> list[str]:
-    """A flowchart of node definitions (by id, written sorted) and edge lines, indented."""
-    return [f"flowchart {direction}", *(f"  {nodes[node]}" for node in sorted(nodes)), *(f"  {edge}" for edge in edges)]
+def group_id(title: str) -> str:
+    return node_id(f"group-{title}")
+
+
+def flowchart(nodes: dict[str, str], edges: Iterable[str], groups: dict[str, Iterable[str]] | None = None) -> list[str]:
+    """A left-to-right flowchart: node definitions (by id, written sorted), the ids in each of
+    `groups` (title -> ids) inside a subgraph of that title (id `group_id(title)`), then the edges.
+
+    A subgraph's nodes run top to bottom, so a box that edges reach as a whole (an edge to its
+    id) is one row, not one more tall column; Mermaid keeps the outer direction for a box whose
+    nodes have edges of their own."""
+    groups = groups or {}
+    grouped = {node for members in groups.values() for node in members}
+    lines = ["flowchart LR", *(f"  {nodes[node]}" for node in sorted(nodes) if node not in grouped)]
+    for title, members in sorted(groups.items()):
+        lines += [f'  subgraph {group_id(title)} ["{title}"]', "    direction TB",
+                  *(f"    {nodes[node]}" for node in sorted(members)), "  end"]
+    return lines + [f"  {edge}" for edge in edges]
+
+
+def fan_out(bindings: Iterable[tuple[str, str]], boxes: dict[str, list[str]]) -> tuple[dict[str, list[str]], list[str]]:
+    """(groups, edges) for `bindings` (binder id, target id): a box (title -> target ids) whose
+    targets all have the same binders becomes a subgraph with one edge from each binder to it
+    (an edge to a box binds every node in it); other targets get their edges one by one."""
+    pairs = list(dict.fromkeys(bindings))
+    binders: dict[str, set[str]] = {}
+    for binder, target in pairs:
+        binders.setdefault(target, set()).add(binder)
+    box_of = {target: title for title, members in boxes.items() for target in members
+              if len(members) > 1 and all(binders.get(m) == binders.get(members[0]) for m in members)}
+    groups = {title: members for title, members in boxes.items() if members and members[0] in box_of}
+    edges = [f"{binder} --> {group_id(box_of[target]) if target in box_of else target}" for binder, target in pairs]
+    return groups, list(dict.fromkeys(edges))
 
 
 def edge_count(diagram: Iterable[str]) -> int:
