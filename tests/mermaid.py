@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 _NODE = re.compile(r'\s+(\w+)[\[\(>{/]+"(.*)"[\]\)}/]+(?::::(\w+))?')
 _GROUP = re.compile(r'\s+subgraph (\w+) \["(.*)"\]')
-_EDGE = re.compile(r"\s+(\w+) (-->|-\.->)(?:\|([^|]*)\|)? (\w+)")
-_CLASS = re.compile(r"\s+class ([\w,]+) (\w+)")
+_EDGE = re.compile(r"\s+(\w+) (-->|-\.->|==>)(?:\|([^|]*)\|)? (\w+)")
 
 
 @dataclass
@@ -32,6 +31,11 @@ class Graph:
         return [node for node, label in self.labels.items() if text in label.split("<br>")]
 
 
+def blocks(markdown: str) -> list[list[str]]:
+    """The ```mermaid blocks of a Markdown text, each as its lines."""
+    return [block.split("\n") for block in re.findall(r"^```mermaid\n(.*?)\n```$", markdown, flags=re.M | re.S)]
+
+
 def parse(lines: list[str]) -> Graph:
     graph = Graph()
     group = None
@@ -43,9 +47,6 @@ def parse(lines: list[str]) -> Graph:
             group = None
         elif match := _EDGE.fullmatch(line):
             graph.edges.append((match[1], match[2], match[3] or "", match[4]))
-        elif match := _CLASS.fullmatch(line):
-            for node in match[1].split(","):
-                graph.classes[node] = match[2]
         elif match := _NODE.fullmatch(line):
             graph.labels[match[1]] = match[2]
             if match[3]:
