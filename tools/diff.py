@@ -9,6 +9,13 @@ changes included. Per stack it lists added, removed and changed resources, each 
 property path with its old and new value, the stack outputs that change, and the per-Worker
 bundle digests that change. Secrets are already `[secret]` in plan files and stay so.
 
+Above the lists, a Mermaid diagram (GitHub renders it in the comment) shows the blast
+radius: only the Workers the change touches, marked added, removed or changed, with the D1
+databases, KV namespaces, R2 buckets and services they bind (a binding the change adds or
+removes on its own edge), drawn the way docs/INFRASTRUCTURE.md draws the fleet. Over
+MAX_DRAWN_WORKERS Workers or MAX_EDGES edges (an edit of a shared module touches all 72) it
+is one node per family and mark with counts instead. Nothing touched, no diagram.
+
 Exit codes: 0 diff written (with or without changes); 2 a plan file is unreadable or not a
 plan, the revision is unknown, or planning a revision failed.
 """
@@ -20,10 +27,12 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from tools.diagram import MAX_EDGES, SHAPES, edge_count, fan_out, flowchart, node_id, target_node
 from tools.markdown import ABSENT, code_cell
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +41,30 @@ EXIT_UNUSABLE = 2
 DEFAULT_MAX_CHARS = 60_000
 SCRIPT_TYPE = "cloudflare:index/workersScript:WorkersScript"
 STACKS = ("staging", "prod")
+# The program's components: every resource of a Worker, database, namespace or bucket is one
+# of these or its child, so a change to any of them touches that catalog entry.
+COMPONENTS = {"blaze:worker:WorkerService": "worker", "blaze:d1:Database": "d1", "blaze:kv:Namespace": "kv", "blaze:r2:Bucket": "r2"}
+# Script binding type -> (diagram kind, the binding's input naming its target, and the stack
+# output section and field mapping that value back to the catalog name).
+BINDINGS = {
+    "d1": ("d1", "id", "d1", "id"),
+    "kv_namespace": ("kv", "namespaceId", "kv", "id"),
+    "r2_bucket": ("r2", "bucketName", "r2", "name"),
+    "service": ("svc", "service", "workers", "scriptName"),
+}
+# Over this many touched Workers the diagram groups them by family (a shared module's edit
+# touches all 72): one node per Worker stops being a glance.
+MAX_DRAWN_WORKERS = 12
+MARKS = ("added", "removed", "changed")
+NOUNS = {"d1": "databases", "kv": "namespaces", "r2": "buckets", "svc": "services"}
+# GitHub renders Mermaid in light and dark themes: pale fills with dark text read in both;
+# removed is also dashed, so the marks do not rest on red and green alone.
+CLASS_DEFS = (
+    "classDef added fill:#dafbe1,stroke:#1a7f37,color:#0f3d1c",
+    "classDef removed fill:#ffebe9,stroke:#cf222e,color:#5c0f14,stroke-dasharray:5 3",
+    "classDef changed fill:#fff8c5,stroke:#9a6700,color:#3d2a00",
+    "classDef bound fill:#f6f8fa,stroke:#8c959f,color:#24292f",
+)
 
 
 class DiffInputError(Exception):
@@ -61,6 +94,18 @@ class DigestChange:
     new: str | None  # None: the Worker is gone
 
 
+@dataclass(frozen=True)
+class Touched:
+    """A Worker, database, namespace or bucket (by catalog name) that the change touches."""
+
+    kind: str  # "worker", or a binding kind of tools/diagram.py: "d1", "kv", "r2"
+    name: str
+    mark: str  # one of MARKS
+    family: str = ""
+    # A Worker's D1, KV, R2 and service bindings, old and new: (kind, target, "added" | "removed" | "").
+    bindings: tuple[tuple[str, str, str], ...] = ()
+
+
 @dataclass
 class StackDiff:
     stack: str
@@ -70,6 +115,7 @@ class StackDiff:
     changed: list[ResourceChange] = field(default_factory=list)
     digests: list[DigestChange] = field(default_factory=list)
     outputs: list[PropertyChange] = field(default_factory=list)
+    touched: list[Touched] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -157,7 +203,161 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> StackDiff:
         change for change in compare(old["outputs"], new["outputs"], "")
         if not (change.path.startswith("workers.") and change.path.endswith(".sha256"))
     ]
+    result.touched = _touched(old, new, result)
     return result
+
+
+def _component(resource: dict[str, Any]) -> tuple[str, str] | None:
+    """(kind, catalog name) of the component a resource is or belongs to (its parent's URN)."""
+    if resource["type"] in COMPONENTS:
+        return COMPONENTS[resource["type"]], resource["name"]
+    parts = str(resource.get("parent") or "").split("::")
+    parent_type = parts[2].split("$")[-1] if len(parts) == 4 else ""
+    return (COMPONENTS[parent_type], parts[3]) if parent_type in COMPONENTS else None
+
+
+def _bindings(plan: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
+    """Worker -> (kind, catalog name of the target) of its script's D1, KV, R2 and service bindings."""
+    names: dict[tuple[str, Any], str] = {}
+    for kind, _, section, field_name in BINDINGS.values():
+        entries = plan["outputs"].get(section)
+        for name, entry in (entries if isinstance(entries, dict) else {}).items():
+            if isinstance(entry, dict):
+                names[(kind, entry.get(field_name))] = name
+    out: dict[str, set[tuple[str, str]]] = {}
+    for resource in plan["resources"]:
+        owner = _component(resource)
+        bindings = resource.get("inputs", {}).get("bindings")
+        if resource["type"] != SCRIPT_TYPE or owner is None or not isinstance(bindings, list):
+            continue
+        for binding in bindings:
+            if isinstance(binding, dict) and binding.get("type") in BINDINGS:
+                kind, key, _, _ = BINDINGS[binding["type"]]
+                out.setdefault(owner[1], set()).add((kind, names.get((kind, binding.get(key)), str(binding.get(key)))))
+    return out
+
+
+def _touched(old: dict[str, Any], new: dict[str, Any], diff: StackDiff) -> list[Touched]:
+    """The Workers, databases, namespaces and buckets whose resources the diff adds, removes or changes."""
+    marks: dict[tuple[str, str], str] = {}
+    for resources, mark in ((diff.added, "added"), (diff.removed, "removed")):
+        for resource in resources:
+            if resource["type"] in COMPONENTS:
+                marks[COMPONENTS[resource["type"]], resource["name"]] = mark
+    after = {r["urn"]: r for r in new["resources"]}
+    for resource in diff.added + diff.removed + [after[c.urn] for c in diff.changed]:
+        if (owner := _component(resource)) is not None:
+            marks.setdefault(owner, "changed")
+    for digest in diff.digests:
+        marks.setdefault(("worker", digest.worker), "changed")
+    was_bound, now_bound = _bindings(old), _bindings(new)
+    families = {name: w.get("family", "?") for plan in (old, new) for name, w in (plan["outputs"].get("workers") or {}).items()}
+    out = []
+    for (kind, name), mark in sorted(marks.items()):
+        if kind != "worker":
+            out.append(Touched(kind, name, mark))
+            continue
+        was, now = was_bound.get(name, set()), now_bound.get(name, set())
+        bindings = tuple(sorted((*key, _binding_mark(mark, key in was, key in now)) for key in was | now))
+        out.append(Touched(kind, name, mark, families.get(name, "?"), bindings))
+    return out
+
+
+def _binding_mark(worker_mark: str, before: bool, after: bool) -> str:
+    # Only a changed Worker's bindings are marked: all of an added or removed one's are.
+    if worker_mark != "changed" or (before and after):
+        return ""
+    return "added" if after else "removed"
+
+
+def touched_diagram(diff: StackDiff) -> tuple[list[str], str]:
+    """The Mermaid of what the change touches, and a sentence when it is drawn grouped; ([], "")
+    when it touches no Worker, database, namespace or bucket."""
+    if not diff.touched:
+        return [], ""
+    workers = [t for t in diff.touched if t.kind == "worker"]
+    data = [t for t in diff.touched if t.kind != "worker"]
+    drawn = _each_worker(workers, data)
+    if len(workers) <= MAX_DRAWN_WORKERS and edge_count(drawn) <= MAX_EDGES:
+        return drawn, ""
+    note = (f"{len(workers)} Workers touched, more than this picture draws one by one ({MAX_DRAWN_WORKERS} Workers, "
+            f"{MAX_EDGES} edges): one node per family and mark, each arrow labelled with how many distinct targets "
+            "of that kind the group binds. The lists below name every resource.")
+    return _by_family(workers, data), note
+
+
+def _each_worker(workers: list[Touched], data: list[Touched]) -> list[str]:
+    """Each touched Worker with every target it binds; a binding the change adds is a thick
+    edge, one it removes dotted. Unmarked targets that the same Workers bind are boxed by kind,
+    with one edge from each of them to the box (fan_out)."""
+    names = {node_id(w.name): w.name for w in workers}
+    data_marks = {(t.kind, t.name): t.mark for t in data}
+    nodes = {node_id(w.name): f'{node_id(w.name)}["{w.name}<br>{w.mark}"]:::{w.mark}' for w in workers}
+    edges: list[str] = []
+    plain: list[tuple[str, str]] = []
+    unmarked: set[tuple[str, str]] = set()  # (kind, node id)
+    for worker in workers:
+        for kind, target, binding_mark in worker.bindings:
+            if kind == "svc" and node_id(target) in names:
+                node = node_id(target)
+            else:
+                mark = data_marks.get((kind, target), "")
+                node, definition = target_node(kind, target, mark)
+                nodes[node] = f"{definition}:::{mark or 'bound'}"
+                if not (mark or binding_mark):
+                    unmarked.add((kind, node))
+            if binding_mark:
+                arrow = "==>" if binding_mark == "added" else "-.->"
+                edges.append(f"{node_id(worker.name)} {arrow}|binding {binding_mark}| {node}")
+            else:
+                plain.append((node_id(worker.name), node))
+    for touched in data:
+        node, definition = target_node(touched.kind, touched.name, touched.mark)
+        nodes.setdefault(node, f"{definition}:::{touched.mark}")
+    binders: dict[str, set[str]] = defaultdict(set)
+    for binder, node in plain:
+        binders[node].add(names[binder])
+    boxes: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+    for kind, node in sorted(unmarked):
+        boxes[(kind, tuple(sorted(binders[node])))].append(node)
+    titled: dict[str, list[str]] = {}
+    for (kind, by), members in sorted(boxes.items()):
+        title = f"{SHAPES[kind][2]}{NOUNS[kind]} ({len(members)})"
+        titled[title if title not in titled else f"{title} of {', '.join(by)}"] = members
+    groups, fanned = fan_out(plain, titled)
+    return _with_legend(nodes, fanned + edges, groups)
+
+
+def _by_family(workers: list[Touched], data: list[Touched]) -> list[str]:
+    nodes: dict[str, str] = {}
+    edges: list[str] = []
+    families: dict[tuple[str, str], list[Touched]] = defaultdict(list)
+    for worker in workers:
+        families[(worker.family, worker.mark)].append(worker)
+    for (family, mark), members in sorted(families.items()):
+        node = node_id(f"family-{family}-{mark}")
+        nodes[node] = f'{node}["{family}: {len(members)} Worker{"s" if len(members) != 1 else ""} {mark}"]:::{mark}'
+        targets: dict[str, set[str]] = defaultdict(set)
+        for worker in members:
+            for kind, target, _ in worker.bindings:
+                targets[kind].add(target)
+        for kind, names in sorted(targets.items()):
+            target, definition = target_node(kind, NOUNS[kind])
+            nodes[target] = f"{definition}:::bound"
+            edges.append(f"{node} -->|binds {len(names)}| {target}")
+    counted: dict[tuple[str, str], int] = defaultdict(int)
+    for touched in data:
+        counted[(touched.kind, touched.mark)] += 1
+    for (kind, mark), count in sorted(counted.items()):
+        node, definition = target_node(kind, f"{NOUNS[kind]}: {count} {mark}")
+        nodes[node] = f"{definition}:::{mark}"
+    return _with_legend(nodes, edges, {})
+
+
+def _with_legend(nodes: dict[str, str], edges: list[str], groups: dict[str, list[str]]) -> list[str]:
+    legend = {node_id(f"legend-{mark}"): f'{node_id(f"legend-{mark}")}["{mark}"]:::{mark}' for mark in MARKS}
+    legend[node_id("legend-bound")] = f'{node_id("legend-bound")}["bound, unchanged"]:::bound'
+    return flowchart(nodes | legend, edges, groups | {"legend": sorted(legend)}) + [f"  {line}" for line in CLASS_DEFS]
 
 
 def _digest(value: str | None) -> str:
@@ -174,6 +374,9 @@ def render_stack(diff: StackDiff) -> list[str]:
         f"(of {diff.total} resources); {len(diff.digests)} Worker {worker_word}.",
         "",
     ]
+    diagram, note = touched_diagram(diff)
+    if diagram:
+        lines += ["#### What the change touches", "", *([note, ""] if note else []), "```mermaid", *diagram, "```", ""]
     if diff.digests:
         lines += ["#### Worker bundle digests", "", "| Worker | family | old sha256 | new sha256 |", "|---|---|---|---|"]
         lines += [f"| `{d.worker}` | {d.family} | {_digest(d.old)} | {_digest(d.new)} |" for d in diff.digests]
@@ -218,7 +421,11 @@ def cut_for_comment(text: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         f"\n\n…cut here: {len(text) - max_chars} more characters. The whole diff is the output of this "
         "run's `make diff` step (or run it on the branch).\n"
     )
-    return text[: max_chars - len(note)].rsplit("\n", 1)[0] + note
+    head = text[: max_chars - len(note)].rsplit("\n", 1)[0]
+    fences = [index for index, line in enumerate(head.split("\n")) if line.startswith("```")]
+    if len(fences) % 2:  # cut inside a diagram: an open fence would swallow the rest of the comment
+        head = "\n".join(head.split("\n")[: fences[-1]])
+    return head + note
 
 
 def _git(args: list[str], cwd: Path) -> str:

@@ -7,8 +7,15 @@ written (UTC, read in Cloudflare's dialect by stacks/cron.py), and bindings; eve
 with the Workers that bind it and its migration set; namespaces; buckets with their CORS
 origins per stack and lifecycle rules; alert routing per stack; the account limits in use.
 
-Mermaid diagrams stay readable at 72 Workers: one diagram per domain (a sport, or a
-platform area), each with its edges counted, and a domain over MAX_EDGES split by family.
+Mermaid diagrams stay readable at 72 Workers, each with its edges counted and split where
+it would pass MAX_EDGES (tools/diagram.py draws and renders them):
+- the fleet by domain (a sport, or a platform area), a domain over the bound by family;
+- the request path: every route and custom domain, with each stack's hostname, to the
+  Worker it reaches and on through the service bindings (the gateway's read APIs, boxed by
+  domain), split per routed Worker over the bound;
+- the scheduled work: each cron in words (UTC) to the Workers it starts and the D1
+  databases they bind, a schedule a stack switches off dotted; by family, a family over the
+  bound by domain (so the ingestion Workers per sport; the monitor and the backup alone).
 The output depends only on those files, so a test regenerates it and fails when the
 committed one is stale. Each diagram is also rendered to docs/diagrams/<slug>.svg by the
 real Mermaid toolchain (mermaid-cli from tools/mermaid with Debian's chromium), which
@@ -23,24 +30,19 @@ import argparse
 import hashlib
 import json
 import re
-import subprocess
 import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 from stacks import PROJECT_ROOT, cron
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from stacks.settings import Settings
+from tools.diagram import MAX_EDGES, RenderError, edge_count, fan_out, flowchart, node_id, render_svgs, target_node
 from tools.offline import stack_settings
-from workers.node import node_binary
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
 DIAGRAMS = Path("docs") / "diagrams"
-MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
-PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"
-MAX_EDGES = 60  # above this a diagram is split; a reader cannot follow more
 LIMITS_FILE = Path("policies") / "prod.json"
 SPORTS = ("mlb", "nfl", "nba", "ncaaf", "ncaab", "cbase")
 
@@ -68,9 +70,18 @@ def _hostnames(stacks: dict[str, Settings], host: str) -> list[tuple[str, str]]:
     return [(s.hosts[host].hostname, name) for name, s in stacks.items() if host in s.hosts]
 
 
+def _crons_off(worker: Worker, stacks: dict[str, Settings]) -> list[str]:
+    """The stacks that deploy the Worker without its crons (`disabledCrons`)."""
+    return [name for name, s in stacks.items() if worker.name in s.disabled_crons]
+
+
+def _cron_words(expression: str) -> str:
+    return f"{cron.describe(expression)} UTC"
+
+
 def _crons(worker: Worker, stacks: dict[str, Settings]) -> str:
-    disabled = [name for name, s in stacks.items() if worker.name in s.disabled_crons]
-    lines = [f"{cron.describe(c)} UTC (`{c}`)" for c in worker.crons]
+    disabled = _crons_off(worker, stacks)
+    lines = [f"{_cron_words(c)} (`{c}`)" for c in worker.crons]
     if disabled and lines:
         lines.append(f"off in {', '.join(disabled)}")
     return _cell(lines)
@@ -164,8 +175,22 @@ def _limits(catalog: Catalog, stacks: dict[str, Settings]) -> list[str]:
     return lines + [""]
 
 
-def _node(name: str) -> str:
-    return name.replace("-", "_")
+def split(title: str, workers: list[Worker], edges: Callable[[Worker], int],
+          keys: list[Callable[[Worker], str]]) -> list[tuple[str, list[Worker]]]:
+    """The Workers as one diagram, or split by the first key (then the next) while over MAX_EDGES."""
+    if sum(edges(w) for w in workers) <= MAX_EDGES or not keys:
+        return [(title, workers)]
+    groups: dict[str, list[Worker]] = defaultdict(list)
+    for worker in workers:
+        groups[keys[0](worker)].append(worker)
+    return [part for key, members in sorted(groups.items()) for part in split(f"{title}: {key}", members, edges, keys[1:])]
+
+
+def _bound(worker: Worker) -> Iterator[tuple[str, str]]:
+    """(kind, target) of each D1, KV, R2 and service binding, each target once, sorted."""
+    for kind, targets in (("d1", worker.d1), ("kv", worker.kv), ("r2", worker.r2), ("svc", worker.services)):
+        for target in sorted(set(targets.values())):
+            yield kind, target
 
 
 def diagrams(catalog: Catalog) -> list[tuple[str, list[str]]]:
@@ -173,38 +198,127 @@ def diagrams(catalog: Catalog) -> list[tuple[str, list[str]]]:
     by_domain: dict[str, list[Worker]] = defaultdict(list)
     for worker in catalog.workers:
         by_domain[domain_of(worker.name)].append(worker)
-    out = []
-    for domain in sorted(by_domain, key=lambda d: (d == "platform", d)):
-        groups = [(domain, by_domain[domain])]
-        if sum(_edge_count(w) for w in by_domain[domain]) > MAX_EDGES:
-            families: dict[str, list[Worker]] = defaultdict(list)
-            for worker in by_domain[domain]:
-                families[worker.family].append(worker)
-            groups = [(f"{domain}: {family}", workers) for family, workers in sorted(families.items())]
-        for title, workers in groups:
-            out.append((title, _diagram(workers)))
-    return out
+    return [(title, _diagram(workers))
+            for domain in sorted(by_domain, key=lambda d: (d == "platform", d))
+            for title, workers in split(domain, by_domain[domain], _binding_edges, [lambda w: w.family])]
 
 
-def _edge_count(worker: Worker) -> int:
-    return len(set(worker.d1.values())) + len(set(worker.kv.values())) + len(set(worker.r2.values())) + len(set(worker.services.values()))
+def _binding_edges(worker: Worker) -> int:
+    return sum(1 for _ in _bound(worker))
 
 
 def _diagram(workers: list[Worker]) -> list[str]:
-    lines = ["flowchart LR"]
     nodes: dict[str, str] = {}
     edges: list[str] = []
     for worker in sorted(workers, key=lambda w: w.name):
-        nodes[_node(worker.name)] = f'{_node(worker.name)}["{worker.name}"]'
-        for kind, shape, targets in (("d1", ("[(", ")]"), worker.d1), ("kv", ("[/", "/]"), worker.kv),
-                                     ("r2", ("[(", ")]"), worker.r2), ("svc", ("([", "])"), worker.services)):
-            for target in sorted(set(targets.values())):
-                node = f"{kind}_{_node(target)}"
-                label = f"{target}" if kind in ("svc",) else f"{kind.upper()} {target}"
-                nodes.setdefault(node, f'{node}{shape[0]}"{label}"{shape[1]}')
-                edges.append(f"  {_node(worker.name)} --> {node}")
-    lines += [f"  {definition}" for _, definition in sorted(nodes.items())]
-    return lines + edges
+        nodes[node_id(worker.name)] = f'{node_id(worker.name)}["{worker.name}"]'
+        for kind, target in _bound(worker):
+            node, definition = target_node(kind, target)
+            nodes.setdefault(node, definition)
+            edges.append(f"{node_id(worker.name)} --> {node}")
+    return flowchart(nodes, edges)
+
+
+def _served(worker: Worker, catalog: Catalog) -> list[Worker]:
+    """The Workers `worker` reaches through service bindings, transitively, in catalog order."""
+    names = {worker.name}
+    for candidate in reversed(catalog.workers):  # deploy order: targets before the Workers binding them
+        if candidate.name in names:
+            names |= set(candidate.services.values())
+    return [w for w in catalog.workers if w.name in names and w.name != worker.name]
+
+
+def _entries(worker: Worker, stacks: dict[str, Settings]) -> list[tuple[str, str]]:
+    """(node id, definition) of each route and custom domain of `worker`, with every stack's hostname."""
+    out = []
+    for route in worker.routes:
+        hosts = "<br>".join(f"{name}{route.path} ({stack})" for name, stack in _hostnames(stacks, route.host))
+        out.append((re.sub(r"_+", "_", node_id(f"route-{route.host}{route.path}")).strip("_"), f"route<br>{hosts}"))
+    for host in worker.domains:
+        hosts = "<br>".join(f"{name} ({stack})" for name, stack in _hostnames(stacks, host))
+        out.append((node_id(f"domain-{host}"), f"custom domain<br>{hosts}"))
+    return [(node, f'{node}>"{label}"]') for node, label in out]
+
+
+def request_diagrams(catalog: Catalog, stacks: dict[str, Settings]) -> list[tuple[str, list[str]]]:
+    """The request path: routes and custom domains to the Workers they reach, and on through
+    their service bindings (the gateway's read APIs); split per entry Worker over MAX_EDGES."""
+    entry_workers = [w for w in catalog.workers if w.routes or w.domains]
+
+    def edges(worker: Worker) -> int:
+        return edge_count(_request_diagram([worker], catalog, stacks))
+
+    return [(title, _request_diagram(workers, catalog, stacks))
+            for title, workers in split("request path", entry_workers, edges, [lambda w: w.name])]
+
+
+def _request_diagram(entry_workers: list[Worker], catalog: Catalog, stacks: dict[str, Settings]) -> list[str]:
+    """Service targets are boxed by domain and family (fan_out: one edge to a box its binders share)."""
+    entry_names = {w.name for w in entry_workers}
+
+    def ref(name: str) -> str:
+        return node_id(name) if name in entry_names else target_node("svc", name)[0]
+
+    nodes: dict[str, str] = {}
+    edges: list[str] = []
+    for worker in sorted(entry_workers, key=lambda w: w.name):
+        nodes[node_id(worker.name)] = f'{node_id(worker.name)}["{worker.name}"]'
+        for node, definition in _entries(worker, stacks):
+            nodes[node] = definition
+            edges.append(f"{node} --> {node_id(worker.name)}")
+    reached = {w.name: w for worker in entry_workers for w in [worker, *_served(worker, catalog)]}
+    bindings = [(ref(name), ref(target)) for name in sorted(reached) for target in sorted(set(reached[name].services.values()))]
+    boxes: dict[str, list[str]] = defaultdict(list)
+    for target in sorted({t for w in reached.values() for t in w.services.values()} - entry_names):
+        node, definition = target_node("svc", target)
+        nodes[node] = definition
+        boxes[f"{domain_of(target)}: {catalog.worker(target).family}"].append(node)
+    groups, fanned = fan_out(bindings, boxes)
+    return flowchart(nodes, edges + fanned, groups)
+
+
+def scheduled_diagrams(catalog: Catalog, stacks: dict[str, Settings]) -> list[tuple[str, list[str]]]:
+    """The scheduled work: each cron to the Workers it starts and on to the D1 databases they
+    bind (the monitor's reach over every database among them); by family, then by domain."""
+    scheduled = [w for w in catalog.workers if w.crons]
+
+    def edges(worker: Worker) -> int:
+        return len(worker.crons) + len(set(worker.d1.values()))
+
+    return [(title, _scheduled_diagram(workers, stacks))
+            for title, workers in split("scheduled", scheduled, edges, [lambda w: w.family, lambda w: domain_of(w.name)])]
+
+
+def _scheduled_diagram(workers: list[Worker], stacks: dict[str, Settings]) -> list[str]:
+    """One node per schedule, shared by the Workers it starts; a dotted edge where a stack
+    deploys the Worker with its crons off. A Worker alone in binding many databases (the
+    monitor, the backup) gets one edge to a box of them (fan_out)."""
+    nodes: dict[str, str] = {}
+    edges: list[str] = []
+    bindings: list[tuple[str, str]] = []
+    for worker in sorted(workers, key=lambda w: w.name):
+        nodes[node_id(worker.name)] = f'{node_id(worker.name)}["{worker.name}"]'
+        off = _crons_off(worker, stacks)
+        for expression in worker.crons:
+            node = cron_node(expression)
+            nodes[node] = f'{node}{{{{"{_cron_words(expression)}<br>({expression})"}}}}'
+            edges.append(f"{node} -.->|off in {', '.join(off)}| {node_id(worker.name)}" if off else f"{node} --> {node_id(worker.name)}")
+        for database in sorted(set(worker.d1.values())):
+            node, definition = target_node("d1", database)
+            nodes[node] = definition
+            bindings.append((node_id(worker.name), node))
+    databases = sorted({target for _, target in bindings})
+    groups, fanned = fan_out(bindings, {f"D1 databases ({len(databases)})": databases})
+    return flowchart(nodes, edges + fanned, groups)
+
+
+def cron_node(expression: str) -> str:
+    """A schedule's node id, the same in every diagram (cron expressions are not valid ids)."""
+    return f"cron_{hashlib.sha256(expression.encode()).hexdigest()[:8]}"
+
+
+def all_diagrams(catalog: Catalog, stacks: dict[str, Settings]) -> list[tuple[str, list[str]]]:
+    return diagrams(catalog) + request_diagrams(catalog, stacks) + scheduled_diagrams(catalog, stacks)
 
 
 def render(root: Path = PROJECT_ROOT) -> str:
@@ -222,12 +336,26 @@ def render(root: Path = PROJECT_ROOT) -> str:
         "## The fleet by domain",
         "",
     ]
-    for title, diagram in diagrams(catalog):
-        edges = sum(1 for line in diagram if "-->" in line)
-        lines += [f"### {title} ({edges} edges)", "", f"![{title}](diagrams/{slug(title)}.svg)", "",
-                  "```mermaid", *diagram, "```", ""]
+    lines += _diagram_sections(diagrams(catalog))
+    lines += ["## The request path", "",
+              "Each route and custom domain, with its hostname in every stack, to the Worker it reaches, and on "
+              "through its service bindings. An arrow to a box is a service binding to every Worker in it.", ""]
+    lines += _diagram_sections(request_diagrams(catalog, stacks))
+    lines += ["## Scheduled work", "",
+              "Each cron (UTC) to the Workers it starts and the D1 databases they bind: the ingestion Workers "
+              "by sport, the backup and the monitor's reach over every database. A dotted arrow is a "
+              "schedule a stack deploys switched off (`disabledCrons`).", ""]
+    lines += _diagram_sections(scheduled_diagrams(catalog, stacks))
     lines += _workers(catalog, stacks) + _data(catalog, stacks) + _alerts(stacks) + _limits(catalog, stacks)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _diagram_sections(titled: list[tuple[str, list[str]]]) -> list[str]:
+    lines = []
+    for title, diagram in titled:
+        lines += [f"### {title} ({edge_count(diagram)} edges)", "", f"![{title}](diagrams/{slug(title)}.svg)", "",
+                  "```mermaid", *diagram, "```", ""]
+    return lines
 
 
 def slug(title: str) -> str:
@@ -238,44 +366,19 @@ def _digest(diagram: list[str]) -> str:
     return hashlib.sha256("\n".join(diagram).encode()).hexdigest()
 
 
-def diagram_index(catalog: Catalog) -> dict[str, str]:
+def diagram_index(catalog: Catalog, stacks: dict[str, Settings]) -> dict[str, str]:
     """slug -> sha256 of the Mermaid source each committed SVG must be rendered from."""
-    return {slug(title): _digest(diagram) for title, diagram in diagrams(catalog)}
+    return {slug(title): _digest(diagram) for title, diagram in all_diagrams(catalog, stacks)}
 
 
-class RenderError(RuntimeError):
-    pass
-
-
-def render_svgs(sources: dict[str, list[str]], out: Path, root: Path = PROJECT_ROOT) -> None:
-    """Renders each Mermaid source to out/<slug>.svg with mermaid-cli, in one browser session."""
-    mmdc = root / MMDC
-    if not mmdc.exists():
-        raise RenderError(f"{MMDC} is missing: run `make docs` (it installs tools/mermaid and Debian's chromium)")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="blaze-mermaid-") as tmp:
-        names = sorted(sources)
-        document = "\n".join(f"```mermaid\n{chr(10).join(sources[name])}\n```\n" for name in names)
-        (Path(tmp) / "in.md").write_text(document)
-        done = subprocess.run(
-            [node_binary(), str(mmdc), "-p", str(root / PUPPETEER), "-q",
-             "-i", str(Path(tmp) / "in.md"), "-o", str(Path(tmp) / "out.md")],
-            capture_output=True, text=True, check=False, timeout=600,
-        )
-        if done.returncode != 0:
-            raise RenderError(f"mermaid-cli failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
-        for index, name in enumerate(names, start=1):
-            (out / f"{name}.svg").write_bytes((Path(tmp) / f"out-{index}.svg").read_bytes())
-
-
-def write_diagrams(catalog: Catalog, root: Path = PROJECT_ROOT) -> None:
+def write_diagrams(catalog: Catalog, stacks: dict[str, Settings], root: Path = PROJECT_ROOT) -> None:
     target = root / DIAGRAMS
-    sources = {slug(title): diagram for title, diagram in diagrams(catalog)}
+    sources = {slug(title): diagram for title, diagram in all_diagrams(catalog, stacks)}
     render_svgs(sources, target, root)
     for stale in target.glob("*.svg"):
         if stale.stem not in sources:
             stale.unlink()
-    (target / "index.json").write_text(json.dumps(diagram_index(catalog), indent=2, sort_keys=True) + "\n")
+    (target / "index.json").write_text(json.dumps(diagram_index(catalog, stacks), indent=2, sort_keys=True) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,22 +388,23 @@ def main(argv: list[str] | None = None) -> int:
     text = render()
     path = PROJECT_ROOT / OUT
     catalog = load_catalog(PROJECT_ROOT)
+    stacks = _stacks(PROJECT_ROOT)
     if args.check:
         current = path.read_text() if path.is_file() else ""
         index = PROJECT_ROOT / DIAGRAMS / "index.json"
         recorded = json.loads(index.read_text()) if index.is_file() else {}
         missing = [name for name in recorded if not (PROJECT_ROOT / DIAGRAMS / f"{name}.svg").is_file()]
-        if current != text or recorded != diagram_index(catalog) or missing:
+        if current != text or recorded != diagram_index(catalog, stacks) or missing:
             print(f"{OUT} or its diagrams are stale: run `make docs`", file=sys.stderr)
             return 1
         return 0
     path.write_text(text)
     try:
-        write_diagrams(catalog)
+        write_diagrams(catalog, stacks)
     except RenderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {OUT} and {len(diagram_index(catalog))} diagrams in {DIAGRAMS}")
+    print(f"wrote {OUT} and {len(diagram_index(catalog, stacks))} diagrams in {DIAGRAMS}")
     return 0
 
 

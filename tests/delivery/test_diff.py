@@ -13,10 +13,14 @@ from typing import Any
 
 import pytest
 
+from stacks.catalog import load_catalog
+from tests import mermaid
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.delivery.conftest import change_monitor_code
-from tools import diff
+from tools import diagram, diff
 from tools.offline import StackConfig, plan_document, run_program
+
+CATALOG = load_catalog(ROOT)
 
 
 def changes_of(result: diff.StackDiff) -> dict[str, list[str]]:
@@ -90,7 +94,8 @@ def test_added_removed_changed_options_and_outputs_are_told_apart() -> None:
 def test_identical_plans_have_no_changes(planned: dict[str, Planned]) -> None:
     result = diff.diff_plans(planned["prod"].plan, copy.deepcopy(planned["prod"].plan))
     assert result.empty
-    assert "No changes." in diff.render([result], "t")
+    text = diff.render([result], "t")
+    assert "No changes." in text and "```mermaid" not in text, "no diagram when nothing changed"
 
 
 def test_changing_one_workers_source_shows_exactly_that_worker(project: ProjectCopy) -> None:
@@ -102,7 +107,10 @@ def test_changing_one_workers_source_shows_exactly_that_worker(project: ProjectC
     assert changes_of(result) == {"blaze-monitor-script": ["contentSha256"]}
     assert (result.added, result.removed, result.outputs) == ([], [], [])
     text = diff.render([result], "Plan diff")
-    assert text.count("blaze-") == text.count("blaze-monitor")
+    (lines,) = mermaid.blocks(text)
+    assert drawn_workers(mermaid.parse(lines)) == {"blaze-monitor": "changed"}
+    prose = text.replace("\n".join(lines), "")
+    assert prose.count("blaze-") == prose.count("blaze-monitor")
     new_digest = after["outputs"]["workers"]["blaze-monitor"]["sha256"]
     assert text.count(new_digest) == 1, "a new bundle shows once: in the digest table, not again as contentSha256"
     assert "Changed only in their bundle (the digest table above): `blaze-monitor-script`." in text
@@ -142,6 +150,128 @@ def test_only_the_comment_is_cut_below_its_limit(tmp_path: Path, capsys: pytest.
     text = comment.read_text()
     assert len(text) <= 5000 and "cut here:" in text and "`make diff` step" in text
     assert printed.startswith(text.split("\n\n…cut here")[0])
+
+
+# The diagram of what a change touches ----------------------------------------------------
+
+
+def drawn_workers(graph: mermaid.Graph) -> dict[str, str]:
+    """Worker name -> its mark, for the Workers the diagram draws as touched."""
+    ids = {diagram.node_id(w.name): w.name for w in CATALOG.workers}
+    return {ids[node]: graph.classes[node] for node in graph.labels if node in ids}
+
+
+def without_worker(plan: dict[str, Any], name: str) -> dict[str, Any]:
+    """The plan as if the catalog had no Worker `name` (one no other Worker binds)."""
+    out = copy.deepcopy(plan)
+    owner = f"blaze:worker:WorkerService::{name}"
+    out["resources"] = [r for r in out["resources"] if not (r["urn"].endswith(owner) or r["parent"].endswith(owner))]
+    del out["outputs"]["workers"][name]
+    return out
+
+
+def script(plan: dict[str, Any], worker: str) -> dict[str, Any]:
+    return next(r for r in plan["resources"] if r["name"] == f"{worker}-script")
+
+
+def a_worker_added_one_removed_one_rebound(base: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """blaze-odds-ingest added, blaze-mlb-ingest-weather removed, the monitor's new bundle
+    dropping its blaze-odds binding and gaining blaze-live-ticker, and blaze-odds renamed."""
+    old, new = without_worker(base, "blaze-odds-ingest"), without_worker(base, "blaze-mlb-ingest-weather")
+    monitor = script(new, "blaze-monitor")["inputs"]
+    monitor["bindings"] = [b for b in monitor["bindings"] if b["name"] != "DB_ODDS"]
+    monitor["bindings"].append({"name": "TICKER", "type": "kv_namespace", "namespaceId": base["outputs"]["kv"]["blaze-live-ticker"]["id"]})
+    monitor["contentSha256"] = new["outputs"]["workers"]["blaze-monitor"]["sha256"] = "f" * 64
+    next(r for r in new["resources"] if r["name"] == "blaze-odds-database")["inputs"]["name"] = "blaze-odds-v2-staging"
+    return old, new
+
+
+def every_bundle_changed(base: dict[str, Any]) -> dict[str, Any]:
+    """What an edit of a module every Worker imports does: all 72 bundles change."""
+    new = copy.deepcopy(base)
+    for resource in new["resources"]:
+        if resource["type"] == diff.SCRIPT_TYPE:
+            resource["inputs"]["contentSha256"] = "e" * 64
+    for worker in new["outputs"]["workers"].values():
+        worker["sha256"] = "e" * 64
+    return new
+
+
+def catalog_targets(name: str) -> set[str]:
+    worker = CATALOG.worker(name)
+    return ({f"D1 {t}" for t in worker.d1.values()} | {f"KV {t}" for t in worker.kv.values()}
+            | {f"R2 {t}" for t in worker.r2.values()} | set(worker.services.values()))
+
+
+def test_the_diagram_marks_added_removed_and_changed_workers_and_leaves_the_others_out(planned: dict[str, Planned]) -> None:
+    old, new = a_worker_added_one_removed_one_rebound(planned["staging"].plan)
+    text = diff.render([diff.diff_plans(old, new)], "t")
+    (lines,) = mermaid.blocks(text)
+    graph = mermaid.parse(lines)
+    assert drawn_workers(graph) == {"blaze-odds-ingest": "added", "blaze-mlb-ingest-weather": "removed", "blaze-monitor": "changed"}
+    for name in ("blaze-odds-ingest", "blaze-mlb-ingest-weather"):
+        reached = {graph.labels[node].split("<br>")[0] for node in graph.reaches(diagram.node_id(name))}
+        assert reached == catalog_targets(name), name
+    assert "#### What the change touches" in text.split("#### Worker bundle digests")[0], "the picture comes first"
+
+
+def test_a_changed_workers_bindings_are_marked_by_what_the_change_does_to_them(planned: dict[str, Planned]) -> None:
+    old, new = a_worker_added_one_removed_one_rebound(planned["staging"].plan)
+    graph = mermaid.parse(diff.touched_diagram(diff.diff_plans(old, new))[0])
+    edges = {graph.labels[node]: edge for node, edge in graph.reaches("blaze_monitor").items()}
+    assert edges.pop("D1 blaze-odds<br>changed") == ("-.->", "binding removed")
+    assert edges.pop("KV blaze-live-ticker") == ("==>", "binding added")
+    assert set(edges) == (catalog_targets("blaze-monitor") - {"D1 blaze-odds"}) and set(edges.values()) == {("-->", "")}
+    assert graph.classes["d1_blaze_odds"] == "changed", "a database whose resources change is marked itself"
+    assert graph.classes["kv_blaze_live_ticker"] == graph.classes["kv_blaze_monitor_state"] == "bound"
+    assert {graph.labels[n] for n in graph.groups["group_legend"]} == {"added", "removed", "changed", "bound, unchanged"}
+
+
+def test_a_change_to_all_72_workers_is_drawn_by_family_with_counts_not_as_a_hairball(planned: dict[str, Planned]) -> None:
+    base = planned["staging"].plan
+    result = diff.diff_plans(base, every_bundle_changed(base))
+    lines, note = diff.touched_diagram(result)
+    graph = mermaid.parse(lines)
+    assert note.startswith("72 Workers touched") and note in diff.render([result], "t")
+    assert drawn_workers(graph) == {}
+    families = {graph.labels[n] for n in graph.labels if n.startswith("family_")}
+    per_family = {f: sum(w.family == f for w in CATALOG.workers) for f in CATALOG.families}
+    assert families == {f"{f}: {n} Worker{'s' if n != 1 else ''} changed" for f, n in per_family.items()}
+    gateway = graph.reaches("family_gateway_changed")
+    assert gateway["svc_services"] == ("-->", "binds 39") and gateway["kv_namespaces"] == ("-->", "binds 5")
+    assert diagram.edge_count(lines) <= diagram.MAX_EDGES
+
+
+def test_a_worker_binding_many_targets_alone_reaches_them_through_one_box(planned: dict[str, Planned]) -> None:
+    base = planned["staging"].plan
+    new = copy.deepcopy(base)
+    script(new, "blaze-gateway")["inputs"]["contentSha256"] = "d" * 64
+    lines, note = diff.touched_diagram(diff.diff_plans(base, new))
+    graph = mermaid.parse(lines)
+    assert note == "" and drawn_workers(graph) == {"blaze-gateway": "changed"}
+    assert {graph.labels[n] for n in graph.reaches("blaze_gateway")} == catalog_targets("blaze-gateway")
+    assert diagram.edge_count(lines) == 2, "one edge to the box of 39 services, one to the box of 5 namespaces"
+
+
+def test_every_diagram_the_diff_draws_renders_with_the_mermaid_toolchain(planned: dict[str, Planned], tmp_path: Path) -> None:
+    base = planned["staging"].plan
+    sources = {
+        "each-worker": diff.touched_diagram(diff.diff_plans(*a_worker_added_one_removed_one_rebound(base)))[0],
+        "by-family": diff.touched_diagram(diff.diff_plans(base, every_bundle_changed(base)))[0],
+    }
+    diagram.render_svgs(sources, tmp_path)
+    for name, lines in sources.items():
+        svg = (tmp_path / f"{name}.svg").read_text()
+        graph = mermaid.parse(lines)
+        texts = [part for label in graph.labels.values() for part in label.split("<br>")] + [e[2] for e in graph.edges if e[2]]
+        assert texts and not [text for text in texts if text not in svg], name
+
+
+def test_a_comment_is_never_cut_inside_a_diagram() -> None:
+    text = "## t\n\nintro\n\n```mermaid\nflowchart LR\n" + "".join(f"  a{i} --> b{i}\n" for i in range(200)) + "```\n\nrest\n"
+    comment = diff.cut_for_comment(text, 2000)
+    assert len(comment) <= 2000 and "cut here" in comment
+    assert "```mermaid" not in comment and comment.startswith("## t\n\nintro\n")
 
 
 # The command ----------------------------------------------------------------------------
