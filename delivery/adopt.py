@@ -185,6 +185,21 @@ def _reading(what: str, call: Callable[[], Any]) -> Any:
         raise ApiFailure(f"{what}: malformed answer: {err}") from None
 
 
+def _listing(what: str, first_page: Callable[[], Any]) -> list[Any]:
+    """Every item of a listing, page after page to the last. A page whose `result` is not
+    a list is a malformed answer: the SDK would read it as an empty page and so as "none"."""
+
+    def read() -> list[Any]:
+        items: list[Any] = []
+        for page in first_page().iter_pages():
+            if not isinstance(getattr(page, "result", None), list):
+                raise ApiFailure(f"{what}: malformed answer: its result is not a list")
+            items += page.result
+        return items
+
+    return _reading(what, read)
+
+
 def _r2_buckets(client: cloudflare.Cloudflare, account: str) -> list[dict[str, Any]]:
     """R2 lists by cursor, which the SDK leaves to its caller: every page, to the end."""
     buckets: list[dict[str, Any]] = []
@@ -221,18 +236,18 @@ def read_account(client: cloudflare.Cloudflare, account: str, zones: Mapping[str
     add = found.things.append
     live_zones = {
         _text(z, "id", "list zones"): _text(z, "name", "list zones")
-        for z in _reading("list zones", lambda: list(client.zones.list(account={"id": account})))
+        for z in _listing("list zones", lambda: client.zones.list(account={"id": account}))
     }
     for zone_id, name in sorted(zones.items()):
         if live_zones.get(zone_id) != name:
             raise AdoptError(f"zone {name} ({zone_id}) is not a zone of account {account}: check the stack file's blaze-infra:zones")
-    for script in _reading("list Workers scripts", lambda: list(client.workers.scripts.list(account_id=account))):
+    for script in _listing("list Workers scripts", lambda: client.workers.scripts.list(account_id=account)):
         name = _text(script, "id", "list Workers scripts")
         add(Live("script", (name,), {"account_id": account, "script_name": name}, f"Worker {name}"))
-    for db in _reading("list D1 databases", lambda: list(client.d1.database.list(account_id=account))):
+    for db in _listing("list D1 databases", lambda: client.d1.database.list(account_id=account)):
         name, uuid = _text(db, "name", "list D1 databases"), _text(db, "uuid", "list D1 databases")
         add(Live("database", (name,), {"account_id": account, "database_id": uuid}, f"D1 database {name} ({uuid})"))
-    for ns in _reading("list KV namespaces", lambda: list(client.kv.namespaces.list(account_id=account))):
+    for ns in _listing("list KV namespaces", lambda: client.kv.namespaces.list(account_id=account)):
         title, ns_id = _text(ns, "title", "list KV namespaces"), _text(ns, "id", "list KV namespaces")
         add(Live("namespace", (title,), {"account_id": account, "namespace_id": ns_id}, f"KV namespace {title} ({ns_id})"))
     for bucket in _r2_buckets(client, account):
@@ -240,18 +255,18 @@ def read_account(client: cloudflare.Cloudflare, account: str, zones: Mapping[str
         add(Live("bucket", (bucket["name"],), {"account_id": account, "bucket_name": bucket["name"], "jurisdiction": jurisdiction},
                  f"R2 bucket {bucket['name']} ({jurisdiction})"))
     for zone_id, zone_name in sorted(zones.items()):
-        for route in _reading(f"list Workers routes of {zone_name}", lambda: list(client.workers.routes.list(zone_id=zone_id))):
+        for route in _listing(f"list Workers routes of {zone_name}", lambda: client.workers.routes.list(zone_id=zone_id)):
             route_id, pattern = _text(route, "id", "list Workers routes"), _text(route, "pattern", "list Workers routes")
             script = getattr(route, "script", None) or "(no Worker)"
             add(Live("route", (zone_id, pattern), {"zone_id": zone_id, "route_id": route_id}, f"route {pattern} -> {script} ({route_id})"))
-    for domain in _reading("list Workers custom domains", lambda: list(client.workers.domains.list(account_id=account))):
+    for domain in _listing("list Workers custom domains", lambda: client.workers.domains.list(account_id=account)):
         hostname, domain_id = _text(domain, "hostname", "list custom domains"), _text(domain, "id", "list custom domains")
         service = getattr(domain, "service", None) or "?"
         add(Live("domain", (hostname,), {"account_id": account, "domain_id": domain_id}, f"custom domain {hostname} -> {service} ({domain_id})"))
-    for policy in _reading("list notification policies", lambda: list(client.alerting.policies.list(account_id=account))):
+    for policy in _listing("list notification policies", lambda: client.alerting.policies.list(account_id=account)):
         name, policy_id = _text(policy, "name", "list notification policies"), _text(policy, "id", "list notification policies")
         add(Live("policy", (name,), {"account_id": account, "policy_id": policy_id}, f"notification policy {name} ({policy_id})"))
-    hooks = _reading("list webhook destinations", lambda: list(client.alerting.destinations.webhooks.list(account_id=account)))
+    hooks = _listing("list webhook destinations", lambda: client.alerting.destinations.webhooks.list(account_id=account))
     for hook in hooks:
         name, hook_id = _text(hook, "name", "list webhook destinations"), _text(hook, "id", "list webhook destinations")
         add(Live("webhook", (name,), {"account_id": account, "webhook_id": hook_id}, f"webhook {name} ({hook_id})"))

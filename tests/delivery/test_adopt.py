@@ -241,3 +241,27 @@ def test_the_drift_workflow_runs_the_audit_and_reports_what_it_found(planned: di
     assert done.returncode == 0, done.stdout + done.stderr
     assert outputs.read_text() == "code=3\n"
     assert "- Worker blaze-made-in-the-dashboard" in (ROOT / "build/drift/audit.md").read_text()
+
+
+def test_an_answer_without_its_result_is_malformed_not_an_empty_account(
+    planned: dict[str, Planned], root: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A 200 whose envelope says success false and holds no result: the SDK would read it as
+    # a page with no databases, and every database would wrongly be "to be created".
+    with CloudflareApi(live_account(planned)) as api:
+        api.fail("GET", r"/d1/database$", 200, errors=[{"code": 7500, "message": "Internal error"}])
+        assert run(api, root, monkeypatch) == 2
+    assert "list D1 databases: malformed answer: its result is not a list" in capsys.readouterr().err
+    assert not (root / "build/adopt").exists()
+
+
+def test_an_api_that_cannot_be_reached_writes_nothing(
+    planned: dict[str, Planned], root: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(adopt_module, "MAX_RETRIES", 0)  # the SDK's backoff would only slow the test
+    with CloudflareApi(live_account(planned)) as api:
+        closed = api.base_url
+    monkeypatch.setenv("CLOUDFLARE_BASE_URL", closed)
+    assert adopt_module.main(["prod"], root=root) == 2
+    assert "list zones: cannot reach the API" in capsys.readouterr().err
+    assert not (root / "build/adopt").exists()
