@@ -23,7 +23,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 CLOUDFLARE = "cloudflare:"
 NESTING = {1: "single", 2: "list", 3: "set", 4: "map"}
@@ -176,15 +176,21 @@ def check(resources: Iterable[Mapping[str, Any]], schemas: Mapping[str, Any], sc
         if not converter.findings:
             requests.append((urn, tf_type, config))
     if requests:
-        lines = "".join(json.dumps({"type": t, "config": c}) + "\n" for _, t, c in requests)
-        done = subprocess.run(
-            [str(schemacheck), "validate"], input=lines, text=True, capture_output=True, cwd=cwd, timeout=300, check=True
-        )
-        answers = [json.loads(line) for line in done.stdout.splitlines()]
-        if len(answers) != len(requests):
-            raise RuntimeError(f"schemacheck answered {len(answers)} of {len(requests)} resources: {done.stderr}")
+        answers = ask(schemacheck, "validate", [{"type": t, "config": c} for _, t, c in requests], cwd=cwd)
         for (urn, _, _), diagnostics in zip(requests, answers):
             for d in diagnostics:
                 if d["severity"] == "ERROR":
                     findings.append(Finding(urn, d.get("attribute", ""), f"{d['summary']}: {d['detail']}".rstrip(": ")))
     return findings
+
+
+def ask(schemacheck: Path, mode: str, requests: list[dict[str, Any]], cwd: Optional[Path] = None,
+        env: Optional[Mapping[str, str]] = None) -> list[Any]:
+    """`schemacheck <mode>`'s answers, one per request (a JSON line each way)."""
+    lines = "".join(json.dumps(r) + "\n" for r in requests)
+    done = subprocess.run([str(schemacheck), mode], input=lines, text=True, capture_output=True, cwd=cwd,
+                          env=None if env is None else dict(env), timeout=300, check=False)
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    if done.returncode != 0 or len(answers) != len(requests):
+        raise RuntimeError(f"schemacheck {mode} answered {len(answers)} of {len(requests)} (exit {done.returncode}): {done.stderr.strip()}")
+    return answers

@@ -2,10 +2,12 @@
 (developers.cloudflare.com/api and the OpenAPI document it is generated from), not from
 this project's code nor from what the SDK happens to accept.
 
-It serves the read endpoints a tool needs to take stock of an account, plus D1's query and
-Time Travel endpoints, each in the `{success, errors, messages, result, result_info}`
-envelope with its own documented pagination: page/per_page with each endpoint's default and
-bounds, R2's cursor, single lists elsewhere. D1 databases are real SQLite databases.
+It serves the read endpoints a tool needs to take stock of an account, the single-resource
+GETs a provider's import reads, plus D1's query and Time Travel endpoints, each in the
+`{success, errors, messages, result, result_info}` envelope with its own documented
+pagination: page/per_page with each endpoint's default and bounds, R2's cursor, single lists
+elsewhere. "Download Worker" answers the script itself, not JSON, as the reference says.
+D1 databases are real SQLite databases.
 Anything else (every write, every unknown path) gets the answer the API gives a route it
 does not have, and every request is recorded first, so a test can assert what was sent.
 
@@ -23,6 +25,7 @@ import re
 import sqlite3
 import threading
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +42,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _SCRIPT_NAME = re.compile(r"[a-z0-9_][a-z0-9-_]*")
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,62}[a-z0-9]")
 _R2_JURISDICTION = re.compile(r"default|eu|us|fedramp|fedramp-high")
+_R2_LOCATION = re.compile(r"apac|eeur|enam|weur|wnam|oc")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class _Documented:
 class Script(_Documented):
     name: str
     crons: list[str] = field(default_factory=list)
+    content: str = "export default { fetch() { return new Response(null, { status: 204 }); } };\n"
     _forms = {"name": _SCRIPT_NAME}
 
 
@@ -81,7 +86,8 @@ class Namespace(_Documented):
 class Bucket(_Documented):
     name: str
     jurisdiction: str = "default"
-    _forms = {"name": _BUCKET_NAME, "jurisdiction": _R2_JURISDICTION}
+    location: str = "enam"
+    _forms = {"name": _BUCKET_NAME, "jurisdiction": _R2_JURISDICTION, "location": _R2_LOCATION}
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ class Request:
     path: str
     query: dict[str, list[str]]
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,14 @@ _DEFAULT_FAULTS = {
     429: _error(971, "Please wait and consider throttling your request speed"),
 }
 _Handler = Callable[[dict[str, str], "_Call"], tuple[Any, dict[str, Any] | None]]
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """A result sent as it is, outside the envelope."""
+
+    content_type: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -295,11 +310,11 @@ class CloudflareApi:
                 url = urllib.parse.urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                status, envelope, headers = api._answer(self.command, url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True),
-                                                        _body(raw), self.headers)
-                data = json.dumps(envelope).encode()
+                status, answer, headers = api._answer(self.command, url.path, urllib.parse.parse_qs(url.query, keep_blank_values=True),
+                                                      _body(raw), self.headers)
+                content_type, data = (answer.content_type, answer.body) if isinstance(answer, _Raw) else ("application/json", json.dumps(answer).encode())
                 self.send_response(status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -311,9 +326,9 @@ class CloudflareApi:
         return Handler
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], body: Any,
-                headers: Mapping[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+                headers: Mapping[str, str]) -> tuple[int, dict[str, Any] | _Raw, dict[str, str]]:
         with self._lock:
-            self.requests.append(Request(method, path, query, body))
+            self.requests.append(Request(method, path, query, body, {k.lower(): v for k, v in headers.items()}))
             fault = self._fault_for(method, path)
         if fault:
             return fault.status, _failure(fault.errors), fault.headers
@@ -323,6 +338,8 @@ class CloudflareApi:
             result, result_info = handler(params, _Call(path, query, body, headers))
         except ApiError as err:
             return err.status, _failure(err.errors), {}
+        if isinstance(result, _Raw):
+            return 200, result, {}
         envelope = {"success": True, "errors": [], "messages": [], "result": result}
         if result_info is not None:
             envelope["result_info"] = result_info
@@ -369,45 +386,73 @@ class CloudflareApi:
     def _route_table(self) -> list[tuple[str, re.Pattern[str], _Handler]]:
         account = "/client/v4/accounts/(?P<account>[^/]+)"
         database = account + "/d1/database/(?P<database>[^/]+)"
+        zone_routes = "/client/v4/zones/(?P<zone>[^/]+)/workers/routes"
         table: list[tuple[str, str, _Handler]] = [
             ("GET", account + "/workers/scripts", self._scripts),
+            ("GET", account + "/workers/scripts/(?P<script>[^/]+)", self._download_script),
             ("GET", account + "/workers/scripts/(?P<script>[^/]+)/schedules", self._schedules),
             ("GET", account + "/workers/domains", self._domains),
+            ("GET", account + "/workers/domains/(?P<domain>[^/]+)", self._get_domain),
             ("GET", account + "/d1/database", self._d1_databases),
+            ("GET", database, self._get_database),
             ("POST", database + "/query", self._query),
             ("GET", database + "/time_travel/bookmark", self._bookmark),
             ("POST", database + "/time_travel/restore", self._restore),
             ("GET", account + "/storage/kv/namespaces", self._namespaces),
+            ("GET", account + "/storage/kv/namespaces/(?P<namespace>[^/]+)", self._get_namespace),
             ("GET", account + "/r2/buckets", self._buckets),
+            ("GET", account + "/r2/buckets/(?P<bucket>[^/]+)", self._get_bucket),
             ("GET", account + "/alerting/v3/policies", self._policies),
+            ("GET", account + "/alerting/v3/policies/(?P<policy>[^/]+)", self._get_policy),
             ("GET", account + "/alerting/v3/destinations/webhooks", self._webhooks),
+            ("GET", account + "/alerting/v3/destinations/webhooks/(?P<webhook>[^/]+)", self._get_webhook),
             ("GET", "/client/v4/zones", self._zones),
-            ("GET", "/client/v4/zones/(?P<zone>[^/]+)/workers/routes", self._routes_of_zone),
+            ("GET", zone_routes, self._routes_of_zone),
+            ("GET", zone_routes + "/(?P<route>[^/]+)", self._get_route),
         ]
         return [(method, re.compile(pattern), handler) for method, pattern, handler in table]
 
-    # The endpoints. Each returns (result, result_info or None).
+    # The endpoints. Each returns (result, result_info or None). A single-resource GET of an
+    # id the account does not hold gets the error the reference documents for it (R2's
+    # NoSuchBucket, Workers' script_not_found), else the API's answer to an unknown object
+    # identifier.
     def _scripts(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
         return [_script(s) for s in self.account.scripts], None
 
-    def _schedules(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
-        script = next((s for s in self.account.scripts if s.name == params["script"]), None)
+    def _script_named(self, name: str) -> Script:
+        script = next((s for s in self.account.scripts if s.name == name), None)
         if script is None:
             raise ApiError(404, _error(10007, "workers.api.error.script_not_found"))
+        return script
+
+    def _download_script(self, params: dict[str, str], call: _Call) -> tuple[_Raw, None]:
+        return _Raw("application/javascript", self._script_named(params["script"]).content.encode()), None
+
+    def _schedules(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        script = self._script_named(params["script"])
         return {"schedules": [{"cron": cron, "created_on": CREATED, "modified_on": CREATED} for cron in script.crons]}, None
 
     def _domains(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
-        domains = [{"id": d.id, "hostname": d.hostname, "service": d.service, "environment": d.environment,
-                    "zone_id": d.zone_id, "zone_name": d.zone_name} for d in self.account.domains]
+        domains = [_domain(d) for d in self.account.domains]
         filters = {name: call.arg(name) for name in ("hostname", "service", "environment", "zone_id", "zone_name")}
         return [d for d in domains if all(value is None or d[name] == value for name, value in filters.items())], None
 
+    def _get_domain(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        return _domain(_one(self.account.domains, "id", params["domain"], call)), None
+
+    def _database_entry(self, database: Database) -> dict[str, Any]:
+        return {"uuid": database.uuid, "name": database.name, "created_at": CREATED, "version": "production",
+                "num_tables": self._table_count(database.uuid), "file_size": self._file_size(database.uuid)}
+
     def _d1_databases(self, params: dict[str, str], call: _Call) -> tuple[Any, dict[str, Any]]:
         wanted = call.arg("name")
-        databases = [{"uuid": d.uuid, "name": d.name, "created_at": CREATED, "version": "production",
-                      "num_tables": self._table_count(d.uuid), "file_size": self._file_size(d.uuid)}
-                     for d in self.account.databases if wanted is None or wanted in d.name]
+        databases = [self._database_entry(d) for d in self.account.databases if wanted is None or wanted in d.name]
         return self._page("databases", databases, call)
+
+    def _get_database(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        database = _one(self.account.databases, "uuid", params["database"], call)
+        # A database created without a jurisdiction or read replicas: jurisdiction null, mode disabled.
+        return self._database_entry(database) | {"jurisdiction": None, "read_replication": {"mode": "disabled"}}, None
 
     def _d1_database(self, params: dict[str, str], call: _Call) -> str:
         if not self.has_database(params["database"]):
@@ -431,32 +476,46 @@ class CloudflareApi:
                 "message": "Database restored successfully"}, None
 
     def _namespaces(self, params: dict[str, str], call: _Call) -> tuple[Any, dict[str, Any]]:
-        namespaces = [{"id": n.id, "title": n.title, "supports_url_encoding": True} for n in self.account.namespaces]
+        namespaces = [_namespace(n) for n in self.account.namespaces]
         return self._page("namespaces", _ordered(namespaces, call, ("id", "title")), call)
+
+    def _get_namespace(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        return _namespace(_one(self.account.namespaces, "id", params["namespace"], call)), None
 
     def _buckets(self, params: dict[str, str], call: _Call) -> tuple[Any, dict[str, Any]]:
         jurisdiction = call.headers.get("cf-r2-jurisdiction") or "default"
         contains, start_after = call.arg("name_contains") or "", call.arg("start_after") or ""
-        names = sorted((b.name for b in self.account.buckets if b.jurisdiction == jurisdiction and contains in b.name),
-                       reverse=call.arg("direction") == "desc")
+        buckets = sorted((b for b in self.account.buckets if b.jurisdiction == jurisdiction and contains in b.name),
+                         key=lambda b: b.name, reverse=call.arg("direction") == "desc")
         cursor = call.arg("cursor")
         after = _decode_cursor(cursor) if cursor else start_after
         if after:
-            names = [n for n in names if (n < after if call.arg("direction") == "desc" else n > after)]
+            buckets = [b for b in buckets if (b.name < after if call.arg("direction") == "desc" else b.name > after)]
         per_page = self._per_page("buckets", call)
-        page, more = names[:per_page], len(names) > per_page
-        buckets = [{"name": n, "creation_date": CREATED, "jurisdiction": jurisdiction, "storage_class": "Standard"} for n in page]
-        return {"buckets": buckets}, {"cursor": _encode_cursor(page[-1]) if more else "", "per_page": per_page}
+        page, more = buckets[:per_page], len(buckets) > per_page
+        return {"buckets": [_bucket(b) for b in page]}, {"cursor": _encode_cursor(page[-1].name) if more else "", "per_page": per_page}
+
+    def _get_bucket(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        # A bucket is found only in the jurisdiction its request names (cf-r2-jurisdiction).
+        jurisdiction = call.headers.get("cf-r2-jurisdiction") or "default"
+        bucket = next((b for b in self.account.buckets if b.name == params["bucket"] and b.jurisdiction == jurisdiction), None)
+        if bucket is None:
+            raise ApiError(404, _error(10006, "The specified bucket does not exist."))
+        return _bucket(bucket), None
 
     def _policies(self, params: dict[str, str], call: _Call) -> tuple[Any, dict[str, Any]]:
-        policies = [{"id": p.id, "name": p.name, "alert_type": p.alert_type, "enabled": p.enabled, "mechanisms": p.mechanisms,
-                     "description": "", "filters": {}, "created": CREATED, "modified": CREATED} for p in self.account.policies]
+        policies = [_policy(p) for p in self.account.policies]
         return policies, _whole_list_info(policies)
 
+    def _get_policy(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        return _policy(_one(self.account.policies, "id", params["policy"], call)), None
+
     def _webhooks(self, params: dict[str, str], call: _Call) -> tuple[Any, dict[str, Any]]:
-        webhooks = [{"id": w.id, "name": w.name, "url": w.url, "type": w.type, "created_at": CREATED,
-                     "last_success": None, "last_failure": None} for w in self.account.webhooks]
+        webhooks = [_webhook(w) for w in self.account.webhooks]
         return webhooks, _whole_list_info(webhooks)
+
+    def _get_webhook(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        return _webhook(_one(self.account.webhooks, "id", params["webhook"], call)), None
 
     def _zones(self, params: dict[str, str], call: _Call) -> tuple[Any, dict[str, Any]]:
         zones = [_zone(z, self.account) for z in self.account.zones]
@@ -468,10 +527,11 @@ class CloudflareApi:
         return self._page("zones", _ordered(zones, call, ("name", "status", "account.id", "account.name")), call)
 
     def _routes_of_zone(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
-        zone = next((z for z in self.account.zones if z.id == params["zone"]), None)
-        if zone is None:
-            raise _no_route(call.path)
-        return [{"id": r.id, "pattern": r.pattern, "script": r.script} for r in zone.routes], None
+        return [_worker_route(r) for r in _one(self.account.zones, "id", params["zone"], call).routes], None
+
+    def _get_route(self, params: dict[str, str], call: _Call) -> tuple[Any, None]:
+        zone = _one(self.account.zones, "id", params["zone"], call)
+        return _worker_route(_one(zone.routes, "id", params["route"], call)), None
 
     # Pagination and D1.
     def _per_page(self, name: str, call: _Call) -> int:
@@ -526,6 +586,14 @@ def _body(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
+
+
+def _one(items: list[Any], key: str, value: str, call: _Call) -> Any:
+    """The item whose `key` is `value`; an id the account does not hold is not routed."""
+    found = next((item for item in items if getattr(item, key) == value), None)
+    if found is None:
+        raise _no_route(call.path)
+    return found
 
 
 def _failure(errors: list[dict[str, Any]]) -> dict[str, Any]:
@@ -612,6 +680,37 @@ def _script(script: Script) -> dict[str, Any]:
             "handlers": ["fetch", "scheduled"] if script.crons else ["fetch"], "has_modules": True,
             "compatibility_date": "2025-01-01", "compatibility_flags": [], "usage_model": "standard",
             "created_on": CREATED, "modified_on": CREATED}
+
+
+def _namespace(namespace: Namespace) -> dict[str, Any]:
+    return {"id": namespace.id, "title": namespace.title, "supports_url_encoding": True}
+
+
+def _bucket(bucket: Bucket) -> dict[str, Any]:
+    return {"name": bucket.name, "creation_date": CREATED, "jurisdiction": bucket.jurisdiction, "location": bucket.location,
+            "storage_class": "Standard"}
+
+
+def _worker_route(route: Route) -> dict[str, Any]:
+    return {"id": route.id, "pattern": route.pattern, "script": route.script}
+
+
+def _domain(domain: CustomDomain) -> dict[str, Any]:
+    # cert_id: the UUID of the certificate issued for the hostname, one per hostname here.
+    return {"id": domain.id, "cert_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "certificate:" + domain.hostname)),
+            "hostname": domain.hostname, "service": domain.service, "environment": domain.environment,
+            "zone_id": domain.zone_id, "zone_name": domain.zone_name}
+
+
+def _policy(policy: Policy) -> dict[str, Any]:
+    return {"id": policy.id, "name": policy.name, "alert_type": policy.alert_type, "enabled": policy.enabled,
+            "mechanisms": policy.mechanisms, "description": "", "filters": {}, "created": CREATED, "modified": CREATED}
+
+
+def _webhook(webhook: Webhook) -> dict[str, Any]:
+    # The reference: secrets are never returned in any answer.
+    return {"id": webhook.id, "name": webhook.name, "url": webhook.url, "type": webhook.type, "created_at": CREATED,
+            "last_success": None, "last_failure": None}
 
 
 def _zone(zone: Zone, account: Account) -> dict[str, Any]:

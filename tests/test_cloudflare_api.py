@@ -113,6 +113,47 @@ def test_the_sdk_reads_every_list_of_the_account(api: CloudflareApi) -> None:
     assert {r.method for r in api.requests} == {"GET"}
 
 
+def test_the_sdk_reads_each_resource_by_its_id(api: CloudflareApi) -> None:
+    client = sdk(api)
+    database = client.d1.database.get(ODDS_DB, account_id=ACCOUNT_ID)
+    # Three tables: odds_events, d1_migrations and the sqlite_sequence its AUTOINCREMENT makes.
+    assert (database.uuid, database.name, database.num_tables, database.jurisdiction) == (ODDS_DB, "blaze-odds", 3, None)
+    assert database.read_replication is not None and database.read_replication.mode == "disabled"
+    namespace = client.kv.namespaces.get(hex_id("kv:flags"), account_id=ACCOUNT_ID)
+    assert namespace is not None and namespace.title == "blaze-flags"
+    bucket = client.r2.buckets.get("blaze-archive", account_id=ACCOUNT_ID, cf_r2_jurisdiction="eu")
+    assert (bucket.name, bucket.jurisdiction, bucket.location) == ("blaze-archive", "eu", "enam")
+    route = client.workers.routes.get(hex_id("route:api"), zone_id=ZONE_ID)
+    assert (route.pattern, route.script) == ("blaze.example/api/*", "blaze-api")
+    domain = client.workers.domains.get(hex_id("domain:odds"), account_id=ACCOUNT_ID)
+    assert (domain.hostname, domain.service, domain.zone_id) == ("odds.blaze.example", "blaze-odds-sync", ZONE_ID)
+    assert domain.cert_id is not None and uuid.UUID(domain.cert_id)
+    policy = client.alerting.policies.get(uuid_id("policy:usage"), account_id=ACCOUNT_ID)
+    assert policy is not None and (policy.name, policy.alert_type) == ("Workers usage", "billing_usage_alert")
+    webhook = client.alerting.destinations.webhooks.get(WEBHOOK_ID, account_id=ACCOUNT_ID)
+    assert webhook is not None and (webhook.name, webhook.url) == ("ops", "https://hooks.example/ops")
+    # Download Worker: the script's own text, not JSON.
+    assert client.workers.scripts.get("blaze-api", account_id=ACCOUNT_ID).startswith("export default {")
+
+
+def test_a_resource_is_read_only_under_the_id_and_jurisdiction_it_has(api: CloudflareApi) -> None:
+    client = sdk(api)
+    with pytest.raises(cloudflare.NotFoundError) as elsewhere:
+        client.r2.buckets.get("blaze-archive", account_id=ACCOUNT_ID)  # an eu bucket asked for in the default jurisdiction
+    assert codes(elsewhere.value.body) == [10006]  # type: ignore[arg-type]
+    assert api.requests[-1].headers.get("cf-r2-jurisdiction") is None
+    client.r2.buckets.get("blaze-archive", account_id=ACCOUNT_ID, cf_r2_jurisdiction="eu")
+    assert api.requests[-1].headers["cf-r2-jurisdiction"] == "eu"
+    with pytest.raises(cloudflare.NotFoundError):
+        client.workers.scripts.get("blaze-gone", account_id=ACCOUNT_ID)
+    for path in (f"/accounts/{ACCOUNT_ID}/d1/database/{uuid_id('d1:gone')}", f"/accounts/{ACCOUNT_ID}/storage/kv/namespaces/{ACCOUNT_ID}",
+                 f"/zones/{ZONE_ID}/workers/routes/{ZONE_ID}", f"/accounts/{ACCOUNT_ID}/workers/domains/{ZONE_ID}",
+                 f"/accounts/{ACCOUNT_ID}/alerting/v3/policies/{WEBHOOK_ID}",
+                 f"/accounts/{ACCOUNT_ID}/alerting/v3/destinations/webhooks/{uuid_id('policy:usage')}"):
+        status, envelope = http(api, "GET", path)
+        assert (status, codes(envelope)) == (400, [7003, 7000]), path
+
+
 def test_the_cron_triggers_of_a_script_and_the_404_of_an_unknown_script(api: CloudflareApi) -> None:
     client = sdk(api)
     schedules = client.workers.scripts.schedules.get("blaze-odds-sync", account_id=ACCOUNT_ID).schedules

@@ -8,8 +8,12 @@ import json
 import shutil
 import uuid
 from pathlib import Path
+from typing import Any
 
-from tests.cloudflare_api import Account, Bucket, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
+import pytest
+
+from delivery import adopt
+from tests.cloudflare_api import TOKEN, Account, Bucket, CloudflareApi, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
 from tests.conftest import ROOT, Planned
 from workers.migrations import load_migration_set
 
@@ -76,3 +80,15 @@ def project_with_plans(planned: dict[str, Planned], folder: Path) -> Path:
     for stack in STACKS:
         (folder / "build" / "plan" / f"{stack}.json").write_text(json.dumps(planned[stack].plan))
     return folder
+
+
+def adopted_import_file(api: CloudflareApi, root: Path, stack: str = "prod") -> dict[str, Any]:
+    """`make adopt STACK=<stack>` run in `root` against the loopback account: the import file it wrote."""
+    with pytest.MonkeyPatch.context() as env:
+        # The SDK would send an API key and email instead of the token if they were set.
+        for name in ("CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_API_USER_SERVICE_KEY"):
+            env.delenv(name, raising=False)
+        env.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+        env.setenv("CLOUDFLARE_BASE_URL", api.base_url)
+        assert adopt.main([stack], root=root) == 0
+    return json.loads((root / adopt.ADOPT_DIR / f"{stack}.json").read_text())

@@ -16,23 +16,18 @@ from typing import Any
 
 import pytest
 
-from delivery import adopt
-from tests.cloudflare_api import TOKEN, CloudflareApi
+from tests.cloudflare_api import CloudflareApi
 from tests.conftest import ROOT, Planned
 from tests.engine.conftest import Cli, stack_name
-from tests.delivery.accounts import live_account, project_with_plans
+from tests.delivery.accounts import adopted_import_file, live_account, project_with_plans
 
 STOPPED_AT_THE_PROVIDER = "no resource plugin 'pulumi-resource-cloudflare' found in the workspace at version v6.23.1"
 
 
 @pytest.fixture(scope="module")
 def import_file(planned: dict[str, Planned], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = project_with_plans(planned, tmp_path_factory.mktemp("adopt"))
-    with CloudflareApi(live_account(planned)) as api, pytest.MonkeyPatch.context() as env:
-        env.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-        env.setenv("CLOUDFLARE_BASE_URL", api.base_url)
-        assert adopt.main(["prod"], root=root) == 0
-    return json.loads((root / "build/adopt/prod.json").read_text())
+    with CloudflareApi(live_account(planned)) as api:
+        return adopted_import_file(api, project_with_plans(planned, tmp_path_factory.mktemp("adopt")))
 
 
 @pytest.fixture
