@@ -35,7 +35,7 @@ help:
 	@echo "make restore STACK=s DB=name [BOOKMARK=b] [YES=1]  restore a D1 database to its recorded restore point"
 	@echo "make docs                      regenerate docs/INFRASTRUCTURE.md from the catalog and the stacks"
 	@echo "make adopt STACK=prod          read the live account: build/adopt/<stack>.json (pulumi import --file) and .md"
-	@echo "make audit STACK=prod [OUT=f]  live resources no stack declares, as Markdown (exit 3 when there are some)"
+	@echo "make audit STACK=prod [OUT=f]  live resources no stack declares and crons run differently (exit 3 when any)"
 
 # grep exits 1 when pip collects nothing (every pin already installed); only pip's exit counts.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -121,7 +121,7 @@ plans: setup
 adopt: plans
 	$(BIN)/python -m delivery.adopt $(STACK)
 
-# Exit codes of its own: .venv/bin/python -m delivery.audit (0 none unmanaged, 3 some, 2 error).
+# Exit codes of its own: .venv/bin/python -m delivery.audit (0 nothing found, 3 something, 2 error).
 audit: plans
 	$(BIN)/python -m delivery.audit $(STACK) $(if $(OUT),--out $(OUT))
 

@@ -265,3 +265,18 @@ def test_an_api_that_cannot_be_reached_writes_nothing(
     assert adopt_module.main(["prod"], root=root) == 2
     assert "list zones: cannot reach the API" in capsys.readouterr().err
     assert not (root / "build/adopt").exists()
+
+
+def test_the_audit_reports_a_schedule_changed_in_the_dashboard(
+    planned: dict[str, Planned], root: Path, env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The provider neither imports nor refreshes schedules (no_refresh), so only this sees it.
+    live = live_account(planned)
+    scripts = [Script(s.name, ["15 * * * *"]) if s.name == "blaze-monitor" else s for s in live.scripts]
+    with CloudflareApi(dataclasses.replace(live, scripts=scripts)) as api:
+        assert run(api, root, monkeypatch, audit_module) == audit_module.EXIT_UNMANAGED
+    out = capsys.readouterr().out
+    declared = next(r for r in planned["prod"].of_type("WorkersCronTrigger") if r["inputs"]["scriptName"] == "blaze-monitor")
+    want = sorted(s["cron"] for s in declared["inputs"]["schedules"])
+    assert f"- blaze-monitor: live ['15 * * * *'], declared {want}" in out
+    assert "Nothing: every live resource is declared by a stack." in out
