@@ -115,6 +115,18 @@ function instance(handle) {
   return found;
 }
 
+// Every Worker's outbound service is this one Worker, which hands each request on to
+// `loopbackOnly`. Given the function itself, Miniflare starts one relay isolate per Worker
+// (73 for the fleet, about 0.35 s of its start); this way there is one for all. The
+// relay's own outbound step leaves the caller's headers as they are
+// (`stripCfConnectingIp: false`), so the function sees the request it saw before.
+const OUTBOUND = "driver-outbound";
+const OUTBOUND_SCRIPT = "export default { fetch: (request) => fetch(request) };";
+
+function outboundRelay(blocked, compatibilityDate) {
+  return { name: OUTBOUND, modules: true, script: OUTBOUND_SCRIPT, compatibilityDate, stripCfConnectingIp: false, outboundService: loopbackOnly(blocked) };
+}
+
 function loopbackOnly(blocked) {
   return async (request) => {
     const url = new URL(request.url);
@@ -198,8 +210,9 @@ const ops = {
       ...(triggers ? { unsafeTriggerHandlers: true } : {}),
       ...shared,
       workers: [
-        ...workers.map((w) => ({ modules: true, ...w, outboundService: loopbackOnly(blocked) })),
+        ...workers.map((w) => ({ modules: true, ...w, outboundService: OUTBOUND })),
         inspector.options,
+        outboundRelay(blocked, workers[0].compatibilityDate),
       ],
     });
     const url = await mf.ready;
