@@ -18,8 +18,12 @@ let nextHandle = 1;
 // Reads and writes of D1, KV and R2 go through one extra Worker in each instance, bound
 // to every database, namespace and bucket the started Workers bind (same ids, so the
 // same storage). A fetch to it costs milliseconds, where Miniflare's Node-side proxies
-// (getD1Database...) cost a few hundred on first use in every instance.
+// (getD1Database...) cost a few hundred on first use in every instance. It is reached
+// through the entry Worker (dispatchFetch, told which Worker to run), not getWorker():
+// that proxy too costs about 0.15 s on first use, which every start paid to migrate.
 const INSPECTOR = "driver-inspector";
+// Miniflare's entry Worker runs the Worker this header names (and strips the header).
+const ROUTE_OVERRIDE = "MF-Route-Override";
 const INSPECTOR_SCRIPT = `
 const encode = (bytes) => { let s = ""; for (let i = 0; i < bytes.length; i += 32768) s += String.fromCharCode(...bytes.subarray(i, i + 32768)); return btoa(s); };
 const decode = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -93,8 +97,11 @@ async function inspect(handle, worker, kind, binding, query) {
   const { mf, route } = instance(handle);
   const name = route.get(`${worker}/${kind}/${binding}`);
   if (!name) throw new Error(`${worker} has no ${kind} binding ${binding}`);
-  const inspector = await mf.getWorker(INSPECTOR);
-  const response = await inspector.fetch("http://inspector/", { method: "POST", body: JSON.stringify({ ...query, kind, binding: name }) });
+  const response = await mf.dispatchFetch("http://inspector/", {
+    method: "POST",
+    headers: { [ROUTE_OVERRIDE]: INSPECTOR },
+    body: JSON.stringify({ ...query, kind, binding: name }),
+  });
   const reply = await response.json();
   if (!reply.ok) throw new Error(reply.error);
   return reply.result;
@@ -170,9 +177,6 @@ function trickle(bytes, chunks, delayMs) {
     },
   });
 }
-
-// Miniflare's entry Worker runs the Worker this header names (and strips the header).
-const ROUTE_OVERRIDE = "MF-Route-Override";
 
 async function dispatch(mf, name, { url, method, headers, body, trickle: slow, afterMs }) {
   const target = await mf.getWorker(name);
