@@ -136,13 +136,15 @@ class Fleet:
     """A running fleet: the fixture server, the driver and its one Miniflare instance."""
 
     def __init__(self, stack: str, port: int, state: Path, secrets_file: Path, chosen_vars: list[str]) -> None:
-        self.catalog = load_catalog(PROJECT_ROOT)
-        self.settings = stack_settings(stack)
-        secret_values = load_secrets(secrets_file, self.catalog)
-        chosen = parse_vars(chosen_vars, self.catalog)
-        self.fixtures = FixtureServer()
+        # Started first: Node loads Miniflare (about 0.35 s) while Python reads the catalog.
         self.driver = Driver(PROJECT_ROOT)
+        fixtures: FixtureServer | None = None
         try:
+            self.catalog = load_catalog(PROJECT_ROOT)
+            self.settings = stack_settings(stack)
+            secret_values = load_secrets(secrets_file, self.catalog)
+            chosen = parse_vars(chosen_vars, self.catalog)
+            self.fixtures = fixtures = FixtureServer()
             self.instance: Instance = self.driver.start(
                 self.catalog,
                 [w.name for w in self.catalog.workers],
@@ -156,7 +158,8 @@ class Fleet:
             )
         except BaseException:
             self.driver.close()
-            self.fixtures.close()
+            if fixtures is not None:
+                fixtures.close()
             raise
         self.url = self.instance.url.rstrip("/")
 
