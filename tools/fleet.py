@@ -210,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     state.mkdir(parents=True, exist_ok=True)
 
     try:
+        constructing = time.perf_counter()
         fleet = Fleet(args.stack, args.port, state, secrets_file, args.var)
+        constructed = time.perf_counter() - constructing
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -224,6 +226,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in _hints(fleet, args.stack, api_key):
             print(line)
         print(f"  secrets: {os.path.relpath(secrets_file, PROJECT_ROOT)}; state: {os.path.relpath(state, PROJECT_ROOT)}")
+        runtime, migrations = fleet.instance.start_seconds["runtime"], fleet.instance.start_seconds["migrations"]
+        print(
+            f"  start: {constructed - runtime - migrations:.2f} s in Python (catalog, stack, bundles), {runtime:.2f} s for "
+            f"Miniflare to configure and start workerd, {migrations:.2f} s to migrate the databases"
+        )
         elapsed = time.perf_counter() - started
         print(f"fleet {args.stack}: {len(fleet.workers)} Workers ready at {fleet.url} in {elapsed:.1f} s (Ctrl-C stops it)", flush=True)
         threading.Event().wait()

@@ -204,7 +204,7 @@ class Driver:
         if triggers:
             options["triggers"] = True
         started = self.call("start", **options)
-        return Instance(self, started["handle"], started["url"], [w["name"] for w in workers])
+        return Instance(self, started["handle"], started["url"], [w["name"] for w in workers], start_seconds=started["seconds"])
 
     def close(self) -> None:
         self._node.close()
@@ -243,6 +243,9 @@ class Instance:
     closed: bool = False
     # What `blocked()` answered when the instance closed.
     blocked_at_close: list[str] = field(default_factory=list)
+    # How long the driver took to start it: "runtime" (Miniflare's config and workerd's
+    # start, until ready) and "migrations" (every bound database migrated).
+    start_seconds: dict[str, float] = field(default_factory=dict)
 
     def fetch(
         self,

@@ -211,6 +211,7 @@ const ops = {
       ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, r2Persist: `${persist}/v3/r2` }
       : {};
     const inspector = inspectorFor(workers);
+    const began = performance.now();
     const mf = new Miniflare({
       cf: false,
       ...(port === undefined ? {} : { host: "127.0.0.1", port }),
@@ -227,6 +228,7 @@ const ops = {
       ].map((w) => ({ ...w, cache: false })),
     });
     const url = await mf.ready;
+    const readyAt = performance.now();
     const handle = nextHandle++;
     instances.set(handle, { mf, blocked, route: inspector.route });
     try {
@@ -238,7 +240,9 @@ const ops = {
       await mf.dispose();
       throw err;
     }
-    return { handle, url: url.href };
+    // Where the start went: Miniflare's config and workerd's start, then the migrations.
+    const seconds = { runtime: (readyAt - began) / 1000, migrations: (performance.now() - readyAt) / 1000 };
+    return { handle, url: url.href, seconds };
   },
 
   async fetch({ handle, worker, ...request }) {
