@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
 
 from stacks.catalog import Catalog, Worker
-from workers import migration_sql
 from workers.bundle import OUT_DIR, build_bundles
 from workers.migrations import TRACKING_TABLE, load_migration_set
+from workers.migrations import split_statements as split_with_lines
 from workers.node import JsonLinesProcess, NodeProcessError
 
 DRIVER = "workers/local/driver.mjs"
@@ -33,7 +33,7 @@ class DriverError(Exception):
 
 def split_statements(sql: str) -> list[str]:
     """The statements of a migration file, split where SQLite's own tokenizer ends one."""
-    return [statement.text for statement in migration_sql.split_statements(sql)]
+    return [statement.text for statement in split_with_lines(sql)]
 
 
 @dataclass
