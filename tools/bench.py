@@ -1,8 +1,11 @@
 """Measure the offline plan, the bundling, the Workers and the whole fleet in workerd; write BENCHMARKS.md.
 
-`python -m tools.bench [--runs N]` (or `make bench`). Timings are medians of N runs of
-whole processes, so Python start-up and imports count, as they do for a user. Peak
-memory is each process's own maximum resident set (from wait4), not a sum.
+`python -m tools.bench [--runs N] [--section NAME ...]` (or `make bench [SECTIONS="fleet
+bundling"]`). Timings are medians of N runs of whole processes, so Python start-up and
+imports count, as they do for a user. Peak memory is each process's own maximum resident
+set (from wait4), not a sum. With --section only those sections are measured again and
+replace theirs in the existing file, each marked with its date; the rest stay as they were
+(a full run also rebuilds the engine, and drops its cold build unless --cold-engine).
 """
 
 from __future__ import annotations
@@ -119,7 +122,12 @@ def measure_bundling(runs: int) -> list[str]:
     ]
 
 
-SECTIONS: list[Callable[[int], list[str]]] = [measure_plan, measure_bundling, measure_workers, measure_fleet]
+SECTIONS: dict[str, Callable[[int], list[str]]] = {
+    "plan": measure_plan,
+    "bundling": measure_bundling,
+    "workers": measure_workers,
+    "fleet": measure_fleet,
+}
 
 
 def machine() -> str:
@@ -131,13 +139,55 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
+def _blocks(lines: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The lines before the first `## ` heading, and each `## ` section with its lines."""
+    head: list[str] = []
+    blocks: list[list[str]] = []
+    for line in lines:
+        if line.startswith("## "):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+        else:
+            head.append(line)
+    return head, blocks
+
+
+def _key(block: list[str]) -> str:
+    """A section's heading without its parenthesis, which can hold numbers (72 Workers)."""
+    return block[0].split(" (", 1)[0]
+
+
+def splice(existing: list[str], measured: list[str], note: str) -> list[str]:
+    """`existing` with each section of `measured` in place of the one of the same heading."""
+    head, old = _blocks(existing)
+    new = {_key(block): block for block in _blocks(measured)[1]}
+    for block in new.values():
+        while block and block[-1] == "":
+            block.pop()
+        block += ["", note, ""]
+    merged = [new.pop(_key(block), block) for block in old]
+    return head + [line for block in merged + list(new.values()) for line in block]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md")
     parser.add_argument("--cold-engine", action="store_true", help="also build the engine with every cache empty (minutes)")
+    parser.add_argument("--section", action="append", choices=[*SECTIONS, "engine"], help="measure only this section again (repeatable)")
     args = parser.parse_args(argv)
 
+    def measure(name: str) -> list[str]:
+        return measure_engine(args.runs, args.cold_engine) if name == "engine" else SECTIONS[name](args.runs)
+
+    if args.section:
+        measured = [line for name in args.section for line in measure(name)]
+        note = f"_Measured again on its own on {time.strftime('%Y-%m-%d')} (`make bench SECTIONS=\"{' '.join(args.section)}\"`)._"
+        lines = splice(args.out.read_text().splitlines(), measured, note)
+        args.out.write_text("\n".join(lines) + "\n")
+        print("\n".join(measured))
+        return 0
     lines = [
         "# Benchmarks",
         "",
@@ -145,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{machine()}, on {time.strftime('%Y-%m-%d')}.",
         "",
     ]
-    for section in SECTIONS:
-        lines += section(args.runs)
-    lines += measure_engine(args.runs, args.cold_engine)
+    for name in SECTIONS:
+        lines += measure(name)
+    lines += measure("engine")
     args.out.write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

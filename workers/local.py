@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
 
 from stacks.catalog import Catalog, Worker
-from workers import migration_sql
 from workers.bundle import OUT_DIR, build_bundles
 from workers.migrations import TRACKING_TABLE, load_migration_set
+from workers.migrations import split_statements as split_with_lines
 from workers.node import JsonLinesProcess, NodeProcessError
 
 DRIVER = "workers/local/driver.mjs"
@@ -33,7 +33,7 @@ class DriverError(Exception):
 
 def split_statements(sql: str) -> list[str]:
     """The statements of a migration file, split where SQLite's own tokenizer ends one."""
-    return [statement.text for statement in migration_sql.split_statements(sql)]
+    return [statement.text for statement in split_with_lines(sql)]
 
 
 @dataclass
@@ -204,7 +204,7 @@ class Driver:
         if triggers:
             options["triggers"] = True
         started = self.call("start", **options)
-        return Instance(self, started["handle"], started["url"], [w["name"] for w in workers])
+        return Instance(self, started["handle"], started["url"], [w["name"] for w in workers], start_seconds=started["seconds"])
 
     def close(self) -> None:
         self._node.close()
@@ -243,6 +243,9 @@ class Instance:
     closed: bool = False
     # What `blocked()` answered when the instance closed.
     blocked_at_close: list[str] = field(default_factory=list)
+    # How long the driver took to start it: "runtime" (Miniflare's config and workerd's
+    # start, until ready) and "migrations" (every bound database migrated).
+    start_seconds: dict[str, float] = field(default_factory=dict)
 
     def fetch(
         self,

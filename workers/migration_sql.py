@@ -34,7 +34,7 @@ from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType
 
 from stacks.catalog import Waiver
-from workers.migrations import MigrationSet
+from workers.migrations import MigrationSet, split_statements
 
 
 
@@ -59,36 +59,6 @@ DIALECT = D1Sqlite
 _WAIVER_LINE = re.compile(r"^--\s*waiver\s*:\s*(?P<rule>[^:]*?)\s*:\s*(?P<reason>.*)$", re.IGNORECASE)
 # What a migration may contain and sqlglot models; anything else is unreadable.
 _STATEMENTS = (exp.Create, exp.Alter, exp.Drop, exp.Insert, exp.Update, exp.Delete, exp.Pragma, exp.Select)
-
-
-@dataclass(frozen=True)
-class Statement:
-    text: str
-    line: int  # 1-based line of the statement's first character in its file
-
-
-def split_statements(sql: str) -> list[Statement]:
-    """The statements of a file, split where SQLite's tokenizer ends one (strings, comments
-    and trigger bodies included), each with the line it starts on."""
-    statements: list[Statement] = []
-    pending, start = "", 0
-    for piece in sql.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            body = "\n".join(line for line in pending.splitlines() if not line.strip().startswith("--")).strip()
-            if body != ";":
-                skipped = 0  # the blank and comment lines before the statement's text
-                for line in pending.splitlines(keepends=True):
-                    if line.strip() and not line.strip().startswith("--"):
-                        break
-                    skipped += len(line)
-                statements.append(Statement(body, sql.count("\n", 0, start + skipped) + 1))
-            start += len(pending)
-            pending = ""
-    leftover = pending[:-1]  # the loop appends one ";" more than the text has
-    if any(line.strip() and not line.strip().startswith("--") for line in leftover.splitlines()):
-        raise ValueError(f"an incomplete statement ends the file: {leftover.strip()[:80]!r}")
-    return statements
 
 
 class WaiverError(ValueError):

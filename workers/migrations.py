@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,36 @@ def load_migration_set(root: Path, directory: str) -> MigrationSet:
     if not migrations:
         raise MigrationError(f"{directory}: no migrations")
     return MigrationSet(directory, tuple(sorted(migrations, key=lambda m: int(m.name[:4]))))
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    line: int  # 1-based line of the statement's first character in its file
+
+
+def split_statements(sql: str) -> list[Statement]:
+    """The statements of a file, split where SQLite's tokenizer ends one (strings, comments
+    and trigger bodies included), each with the line it starts on."""
+    statements: list[Statement] = []
+    pending, start = "", 0
+    for piece in sql.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            body = "\n".join(line for line in pending.splitlines() if not line.strip().startswith("--")).strip()
+            if body != ";":
+                skipped = 0  # the blank and comment lines before the statement's text
+                for line in pending.splitlines(keepends=True):
+                    if line.strip() and not line.strip().startswith("--"):
+                        break
+                    skipped += len(line)
+                statements.append(Statement(body, sql.count("\n", 0, start + skipped) + 1))
+            start += len(pending)
+            pending = ""
+    leftover = pending[:-1]  # the loop appends one ";" more than the text has
+    if any(line.strip() and not line.strip().startswith("--") for line in leftover.splitlines()):
+        raise ValueError(f"an incomplete statement ends the file: {leftover.strip()[:80]!r}")
+    return statements
 
 
 def _current_hashes(root: Path) -> dict[str, str]:

@@ -5,7 +5,7 @@
 // good or bad, is one row in the LOG database's ingest_runs ledger. A feed that covers its
 // upstream over several runs keeps its position in the cursor, which only a run that
 // did not fail moves on.
-import { parse as parseCsvText } from "csv-parse/browser/esm/sync";
+import { parse as parseCsvText } from "csv-parse/sync";
 import { CacheManager } from "../shared/cache";
 import { positiveInteger, text } from "../shared/config";
 import { easternDate, seasonOf } from "../shared/dates";

@@ -6,11 +6,11 @@ import * as z from "zod/mini";
 import type { Row } from "../../shared/db";
 import { validate, type Feed } from "./common";
 
-const YEAR = z.string().check(z.regex(/^\d{4}$/));
-const ID = z.string().check(z.regex(/^[A-Za-z0-9-]{1,40}$/));
+const YEAR = z.lazy(() => z.string().check(z.regex(/^\d{4}$/)));
+const ID = z.lazy(() => z.string().check(z.regex(/^[A-Za-z0-9-]{1,40}$/)));
 
-const SavantRow = z.looseObject({ player_id: ID, year: YEAR, "last_name, first_name": z.string() });
-const NflverseRow = z.looseObject({ player_id: ID, season: YEAR, player_display_name: z.string() });
+const SavantRow = z.lazy(() => z.looseObject({ player_id: ID, year: YEAR, "last_name, first_name": z.string() }));
+const NflverseRow = z.lazy(() => z.looseObject({ player_id: ID, season: YEAR, player_display_name: z.string() }));
 
 /** The numeric columns of a CSV row, as numbers; everything else is left out. */
 function numbers(row: Record<string, string>, skip: readonly string[]): Record<string, number> {

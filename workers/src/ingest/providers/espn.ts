@@ -8,13 +8,13 @@ import { addDays, easternDate } from "../../shared/dates";
 import type { Row } from "../../shared/db";
 import { PayloadError, validate, type Feed, type FeedContext, type FeedRequest } from "./common";
 
-const Competitor = z.object({
+const Competitor = z.lazy(() => z.object({
   homeAway: z.enum(["home", "away"]),
   team: z.object({ abbreviation: z.string().check(z.minLength(1)) }),
   score: z.optional(z.string()),
-});
+}));
 
-const Event = z.object({
+const Event = z.lazy(() => z.object({
   id: z.string().check(z.minLength(1)),
   date: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T/)),
   season: z.object({ year: z.int() }),
@@ -22,10 +22,10 @@ const Event = z.object({
   competitions: z
     .array(z.object({ venue: z.optional(z.object({ fullName: z.string() })), competitors: z.array(Competitor).check(z.length(2)) }))
     .check(z.minLength(1)),
-});
+}));
 type Event = z.infer<typeof Event>;
 
-const Scoreboard = z.object({ events: z.array(Event) });
+const Scoreboard = z.lazy(() => z.object({ events: z.array(Event) }));
 
 function status(event: Event): string {
   const { state, completed, name } = event.status.type;
@@ -56,8 +56,8 @@ function gameRow(event: Event): Row {
 }
 
 // ESPN ids of teams and athletes are numeric strings (ordered as numbers by the roster cursor).
-const NumericId = z.string().check(z.regex(/^\d{1,12}$/));
-const Teams = z.object({
+const NumericId = z.lazy(() => z.string().check(z.regex(/^\d{1,12}$/)));
+const Teams = z.lazy(() => z.object({
   sports: z
     .array(
       z.object({
@@ -73,20 +73,20 @@ const Teams = z.object({
       }),
     )
     .check(z.minLength(1)),
-});
+}));
 
-const Athlete = z.object({
+const Athlete = z.lazy(() => z.object({
   id: NumericId,
   displayName: z.string().check(z.minLength(1)),
   jersey: z.optional(z.string()),
   position: z.optional(z.object({ abbreviation: z.string() })),
   dateOfBirth: z.optional(z.string()),
   status: z.optional(z.object({ type: z.string() })),
-});
+}));
 type Athlete = z.infer<typeof Athlete>;
 // Some leagues list athletes flat, others grouped by position ("pitchers", "catchers").
-const PositionGroup = z.object({ position: z.string(), items: z.array(Athlete) });
-const Roster = z.object({ athletes: z.array(z.union([Athlete, PositionGroup])) });
+const PositionGroup = z.lazy(() => z.object({ position: z.string(), items: z.array(Athlete) }));
+const Roster = z.lazy(() => z.object({ athletes: z.array(z.union([Athlete, PositionGroup])) }));
 
 /**
  * Rosters requested per run besides the team list: 41 fetches stay within the Workers

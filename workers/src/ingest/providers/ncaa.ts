@@ -5,18 +5,18 @@
 import * as z from "zod/mini";
 import { PayloadError, validate, type Feed, type HtmlTable } from "./common";
 
-const RANK = z.string().check(z.regex(/^\d{1,4}$/));
+const RANK = z.lazy(() => z.string().check(z.regex(/^\d{1,4}$/)));
 // RPI values are printed without a leading zero (".6123").
-const RPI = z.string().check(z.regex(/^(0|1)?\.\d+$|^[01]$/));
+const RPI = z.lazy(() => z.string().check(z.regex(/^(0|1)?\.\d+$|^[01]$/)));
 
-const RpiRow = z.looseObject({
+const RpiRow = z.lazy(() => z.looseObject({
   Rank: RANK,
   Team: z.string().check(z.minLength(1)),
   RPI,
   Conference: z.optional(z.string()),
   "W-L": z.optional(z.string()),
   SOS: z.optional(z.string()),
-});
+}));
 
 const REQUIRED_HEADERS = ["Rank", "Team", "RPI"];
 

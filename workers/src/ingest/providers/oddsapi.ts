@@ -14,15 +14,15 @@ const SPORTS: Record<string, string> = {
   baseball_ncaa: "cbase",
 };
 
-const Outcome = z.object({ name: z.string().check(z.minLength(1)), price: z.number(), point: z.optional(z.number()) });
-const Event = z.object({
+const Outcome = z.lazy(() => z.object({ name: z.string().check(z.minLength(1)), price: z.number(), point: z.optional(z.number()) }));
+const Event = z.lazy(() => z.object({
   id: z.string().check(z.minLength(1)),
   sport_key: z.string().check(z.minLength(1)),
   commence_time: z.string().check(z.minLength(1)),
   home_team: z.string().check(z.minLength(1)),
   away_team: z.string().check(z.minLength(1)),
   bookmakers: z.array(z.object({ key: z.string().check(z.minLength(1)), markets: z.array(z.object({ key: z.string().check(z.minLength(1)), outcomes: z.array(Outcome) })) })),
-});
+}));
 
 export const oddsApi: Record<string, Feed> = {
   odds: {

@@ -15,15 +15,15 @@ const FORECAST_DAYS = 3;
 const VENUES_PER_REQUEST = 25;
 const HOUR_MS = 3_600_000;
 
-const Series = z.array(z.nullable(z.number()));
-const Location = z.object({
+const Series = z.lazy(() => z.array(z.nullable(z.number())));
+const Location = z.lazy(() => z.object({
   hourly: z.object({
     time: z.array(z.int()),
     temperature_2m: Series,
     wind_speed_10m: Series,
     precipitation: Series,
   }),
-});
+}));
 type Location = z.infer<typeof Location>;
 
 interface UpcomingGame {

@@ -3,15 +3,15 @@
 import * as z from "zod/mini";
 import { validate, type Feed } from "./common";
 
-const SpPlus = z.object({
+const SpPlus = z.lazy(() => z.object({
   year: z.int(),
   team: z.string().check(z.minLength(1)),
   conference: z.optional(z.nullable(z.string())),
   rating: z.number(),
   ranking: z.optional(z.nullable(z.int())),
-});
+}));
 
-const Recruit = z.object({
+const Recruit = z.lazy(() => z.object({
   id: z.union([z.string().check(z.minLength(1)), z.int()]),
   name: z.string().check(z.minLength(1)),
   position: z.optional(z.nullable(z.string())),
@@ -20,15 +20,15 @@ const Recruit = z.object({
   rating: z.optional(z.nullable(z.number())),
   ranking: z.optional(z.nullable(z.int())),
   year: z.int(),
-});
+}));
 
-const KenPomTeam = z.looseObject({
+const KenPomTeam = z.lazy(() => z.looseObject({
   Season: z.int(),
   TeamName: z.string().check(z.minLength(1)),
   AdjEM: z.number(),
   RankAdjEM: z.int(),
   ConfShort: z.optional(z.nullable(z.string())),
-});
+}));
 
 export const cfbd: Record<string, Feed> = {
   cfbd: {

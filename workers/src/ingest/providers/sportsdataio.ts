@@ -20,8 +20,8 @@ const STATUS: Record<string, string> = {
   Forfeit: "canceled",
 };
 
-const score = z.optional(z.nullable(z.int()));
-const Game = z.object({
+const score = z.lazy(() => z.optional(z.nullable(z.int())));
+const Game = z.lazy(() => z.object({
   GameID: z.int(),
   Season: z.int(),
   Day: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T/)),
@@ -39,7 +39,7 @@ const Game = z.object({
   InningHalf: z.optional(z.nullable(z.string())),
   Quarter: z.optional(z.nullable(z.string())),
   StadiumName: z.optional(z.nullable(z.string())),
-});
+}));
 type Game = z.infer<typeof Game>;
 
 function gameRow(game: Game): Row {
@@ -59,7 +59,7 @@ function gameRow(game: Game): Row {
   };
 }
 
-const Standing = z.object({
+const Standing = z.lazy(() => z.object({
   Season: z.int(),
   Key: z.string().check(z.minLength(1)),
   Conference: z.optional(z.nullable(z.string())),
@@ -70,9 +70,9 @@ const Standing = z.object({
   Percentage: z.optional(z.nullable(z.number())),
   GamesBehind: z.optional(z.nullable(z.number())),
   DivisionRank: z.optional(z.nullable(z.int())),
-});
+}));
 
-const Player = z.object({
+const Player = z.lazy(() => z.object({
   PlayerID: z.int(),
   Team: z.optional(z.nullable(z.string())),
   FirstName: z.string(),
@@ -81,24 +81,24 @@ const Player = z.object({
   Jersey: z.optional(z.nullable(z.int())),
   Status: z.optional(z.nullable(z.string())),
   BirthDate: z.optional(z.nullable(z.string())),
-});
+}));
 
-const Injury = z.object({
+const Injury = z.lazy(() => z.object({
   PlayerID: z.int(),
   Team: z.optional(z.nullable(z.string())),
   InjuryStatus: z.string().check(z.minLength(1)),
   InjuryBodyPart: z.optional(z.nullable(z.string())),
   InjuryStartDate: z.optional(z.nullable(z.string())),
-});
+}));
 
-const SeasonStats = z.looseObject({ PlayerID: z.int(), Season: z.int() });
+const SeasonStats = z.lazy(() => z.looseObject({ PlayerID: z.int(), Season: z.int() }));
 
-const Stadium = z.object({
+const Stadium = z.lazy(() => z.object({
   StadiumID: z.int(),
   Name: z.optional(z.nullable(z.string())),
   GeoLat: z.optional(z.nullable(z.number().check(z.gte(-90), z.lte(90)))),
   GeoLong: z.optional(z.nullable(z.number().check(z.gte(-180), z.lte(180)))),
-});
+}));
 
 /** "2025-APR-01", the date format of SportsDataIO's GamesByDate. */
 function upstreamDate(context: FeedContext): string {
