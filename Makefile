@@ -24,7 +24,7 @@ help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
 	@echo "make policy STACK=prod [PLAN=f] policy pack over a fresh plan (or plan file f), policies/<stack>.json"
 	@echo "make test                      the whole test suite (what CI runs)"
-	@echo "make bench [SECTIONS=\"fleet\"]  measure plan, bundling, Workers, fleet, engine; write BENCHMARKS.md"
+	@echo "make bench [SECTIONS=\"fleet\"]  measure plan, bundling, Workers, fleet, adopt, engine; write BENCHMARKS.md"
 	@echo "make dev WORKER=name [PORT=n]  run one Worker locally (Miniflare, local D1/KV/R2, migrations applied)"
 	@echo "make dev [STACK=staging] [PORT=n] run the whole fleet of a stack locally, routed by Host and path"
 	@echo "make setup                     only install (.venv, pinned packages, node_modules)"

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -123,7 +123,11 @@ def import_id_template(type_token: str) -> Optional[str]:
     so the ids follow the pinned provider, not a table copied from its docs.
     """
     module_name = re.sub(r"(?<!^)(?=[A-Z])", "_", type_token.split(":")[1].split("/")[1]).lower()
-    source = Path(importlib.import_module(f"pulumi_cloudflare.{module_name}").__file__ or "").read_text()
+    # The module's file, read without importing the SDK (seconds of class building).
+    package = importlib.util.find_spec("pulumi_cloudflare")
+    if package is None or not package.submodule_search_locations:
+        raise AdoptError("pulumi_cloudflare is not installed: run make setup")
+    source = (Path(list(package.submodule_search_locations)[0]) / f"{module_name}.py").read_text()
     if "does not currently support `pulumi import`" in source:
         return None
     found = re.search(rf"pulumi import {re.escape(type_token)} example '([^']+)'", source)

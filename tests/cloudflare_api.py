@@ -302,6 +302,9 @@ class CloudflareApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in one write (flushed after each request): written
+            # apart, a keep-alive client's delayed ACK held every answer ~40 ms.
+            wbufsize = -1
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -1,4 +1,5 @@
-"""Measure the offline plan, the bundling, the Workers and the whole fleet in workerd; write BENCHMARKS.md.
+"""Measure the offline plan, the bundling, the Workers, the whole fleet in workerd and the
+adoption of a live account; write BENCHMARKS.md.
 
 `python -m tools.bench [--runs N] [--section NAME ...]` (or `make bench [SECTIONS="fleet
 bundling"]`). Timings are medians of N runs of whole processes, so Python start-up and
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from stacks import PROJECT_ROOT
+from tools.bench_adopt import measure_adopt
 from tools.bench_engine import measure_engine
 from tools.bench_fleet import measure_fleet
 from tools.bench_workers import measure_workers
@@ -127,6 +129,7 @@ SECTIONS: dict[str, Callable[[int], list[str]]] = {
     "bundling": measure_bundling,
     "workers": measure_workers,
     "fleet": measure_fleet,
+    "adopt": lambda runs: measure_adopt(runs, run_process),
 }
 
 
@@ -167,6 +170,8 @@ def splice(existing: list[str], measured: list[str], note: str) -> list[str]:
             block.pop()
         block += ["", note, ""]
     merged = [new.pop(_key(block), block) for block in old]
+    if new and merged and merged[-1][-1:] != [""]:
+        merged[-1] = [*merged[-1], ""]  # a section new to the file starts after a blank line
     return head + [line for block in merged + list(new.values()) for line in block]
 
 
