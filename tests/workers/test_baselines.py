@@ -7,15 +7,11 @@ the loopback D1 API of tests/d1_api.py (one SQLite per database).
 
 from __future__ import annotations
 
-import os
 import subprocess
-from typing import Iterator
-
-import pytest
 
 from components.d1 import APPLY_MIGRATIONS
 from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.d1_api import TOKEN, D1Api
+from tests.d1_api import D1Api, migration_environment, run_migration_command
 from tools.offline import OfflineRun, read_stack_config
 from workers.migrations import ENV_BASELINE, load_migration_set, parse_restore_point
 
@@ -23,13 +19,6 @@ DATABASE_ID = "6f1d0c3a-2b4e-4c5d-8e9f-0a1b2c3d4e5f"
 MIGRATIONS = "workers/migrations/media"
 FILES = load_migration_set(ROOT, MIGRATIONS).migrations
 ACCOUNT = read_stack_config(ROOT / "Pulumi.prod.yaml", "Pulumi.prod.yaml").values["blaze-infra:accountId"]
-
-
-@pytest.fixture
-def api() -> Iterator[D1Api]:
-    server = D1Api()
-    yield server
-    server.close()
 
 
 def made_by_hand(api: D1Api, files: int, extra_sql: str = "") -> None:
@@ -43,12 +32,10 @@ def made_by_hand(api: D1Api, files: int, extra_sql: str = "") -> None:
 
 
 def migrate(api: D1Api, baseline: str | None) -> subprocess.CompletedProcess[str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "D1_"))}
-    env = keep | {
+    env = migration_environment(api, ACCOUNT, {
         "D1_DATABASE_NAME": "blaze-media", "D1_DATABASE_ID": DATABASE_ID, "D1_MIGRATIONS_DIR": MIGRATIONS,
-        "CLOUDFLARE_ACCOUNT_ID": ACCOUNT, "CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_API_BASE_URL": api.base_url,
-    } | ({ENV_BASELINE: baseline} if baseline else {})
-    return subprocess.run(APPLY_MIGRATIONS, shell=True, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    } | ({ENV_BASELINE: baseline} if baseline else {}))
+    return run_migration_command(APPLY_MIGRATIONS, ROOT, env)
 
 
 def writes(api: D1Api) -> list[str]:

@@ -8,17 +8,13 @@ database in SQLite. The restore is `python -m tools.restore`, what `make restore
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
-
-import pytest
 
 from components.d1 import APPLY_MIGRATIONS
 from tests.conftest import ROOT
-from tests.d1_api import BOOKMARK, TOKEN, D1Api
+from tests.d1_api import BOOKMARK, TOKEN, D1Api, migration_environment, run_migration_command
 from tools.offline import read_stack_config
 from workers.migrations import load_migration_set, parse_restore_point
 
@@ -27,25 +23,14 @@ MIGRATIONS = "workers/migrations/odds"
 ACCOUNT = read_stack_config(ROOT / "Pulumi.staging.yaml", "Pulumi.staging.yaml").values["blaze-infra:accountId"]
 
 
-@pytest.fixture
-def api() -> Iterator[D1Api]:
-    server = D1Api()
-    yield server
-    server.close()
-
-
 def environment(api: D1Api) -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "D1_"))}
-    return keep | {
+    return migration_environment(api, ACCOUNT, {
         "D1_DATABASE_NAME": "blaze-odds-staging", "D1_DATABASE_ID": DATABASE_ID, "D1_MIGRATIONS_DIR": MIGRATIONS,
-        "CLOUDFLARE_ACCOUNT_ID": ACCOUNT, "CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_API_BASE_URL": api.base_url,
-    }
+    })
 
 
 def migrate(api: D1Api) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(APPLY_MIGRATIONS, shell=True, cwd=ROOT, env=environment(api), capture_output=True, text=True, timeout=120, check=False)
-    assert TOKEN not in done.stdout + done.stderr
-    return done
+    return run_migration_command(APPLY_MIGRATIONS, ROOT, environment(api))
 
 
 def tables(api: D1Api) -> set[str]:
