@@ -28,8 +28,10 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, ClassVar, Mapping
+
+from workers.loopback import LoopbackServer
 
 # The shape of a real API token (40 characters of [A-Za-z0-9_-]); not a secret.
 TOKEN = "test_token_for_the_loopback_api_00000000"
@@ -251,13 +253,11 @@ class CloudflareApi:
         for database in account.databases:
             self.database(database.uuid).executescript(database.schema)
         self._routes = self._route_table()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        # A short poll, so close() returns at once rather than after serve_forever's 0.5 s.
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        self._loopback = LoopbackServer(self._handler_class())
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/client/v4"
+        return f"{self._loopback.url}/client/v4"
 
     def __enter__(self) -> CloudflareApi:
         return self
@@ -266,8 +266,7 @@ class CloudflareApi:
         self.close()
 
     def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._loopback.close()
 
     def fail(self, method: str, path_regex: str, status: int, times: int | None = 1, skip: int = 0,
              headers: Mapping[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> None:
