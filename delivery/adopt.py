@@ -33,6 +33,7 @@ import importlib.util
 import json
 import os
 import re
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import cloudflare
 
+from delivery.provider_schema import terraform_type
 from stacks import PROJECT_ROOT
 from stacks.errors import InputError
 from stacks.settings import Settings
@@ -122,7 +124,7 @@ def import_id_template(type_token: str) -> Optional[str]:
     Read from the SDK's own docstring (`pulumi import <type> example '<account_id>/...'`),
     so the ids follow the pinned provider, not a table copied from its docs.
     """
-    module_name = re.sub(r"(?<!^)(?=[A-Z])", "_", type_token.split(":")[1].split("/")[1]).lower()
+    module_name = terraform_type(type_token).removeprefix("cloudflare_")  # the SDK's module of the type
     # The module's file, read without importing the SDK (seconds of class building).
     package = importlib.util.find_spec("pulumi_cloudflare")
     if package is None or not package.submodule_search_locations:
@@ -294,7 +296,7 @@ def read_baseline(client: cloudflare.Cloudflare, account: str, catalog_name: str
         applied = [str(r.get("name")) for r in _rows(client, account, database_id, APPLIED_QUERY, f"read {TRACKING_TABLE} of {catalog_name}")]
     try:
         live = schema_of_master(master)
-    except Exception as err:  # the DDL a live database reports is SQLite's; one it cannot run is malformed
+    except sqlite3.Error as err:  # the DDL a live database reports is SQLite's; one it cannot run is malformed
         raise ApiFailure(f"{what}: malformed answer: its sqlite_master does not run: {err}") from None
     return baseline(catalog_name, load_migration_set(root, migrations_dir).migrations, live, applied)
 
@@ -321,6 +323,7 @@ class Adoption:
     schedule_changes: list[str] = field(default_factory=list)
     baselines: dict[str, Baseline] = field(default_factory=dict)
     configured_baselines: Mapping[str, str] = field(default_factory=dict)
+    declared: list[Declared] = field(default_factory=list)  # the stack's plan, in its order
 
 
 def _catalog_name(declared: Declared) -> str:
@@ -329,7 +332,7 @@ def _catalog_name(declared: Declared) -> str:
 
 
 def match(stack: str, settings: Settings, plans: Mapping[str, list[Declared]], account: Account) -> Adoption:
-    adoption = Adoption(stack, account.id, configured_baselines=dict(settings.d1_baselines))
+    adoption = Adoption(stack, account.id, configured_baselines=dict(settings.d1_baselines), declared=plans[stack])
     by_key: dict[tuple[str, tuple[str, ...]], list[Live]] = {}
     for thing in account.things:
         by_key.setdefault((thing.kind, thing.key), []).append(thing)
@@ -359,7 +362,7 @@ def match(stack: str, settings: Settings, plans: Mapping[str, list[Declared]], a
             if have != want:
                 adoption.schedule_changes.append(f"{script}: live {list(have) or 'none'}, declared {list(want)}")
             continue
-        candidates = by_key.get((resource.kind or "", resource.key), [])
+        candidates = by_key.get((KEYS[resource.type][0], resource.key), [])
         if len(candidates) > 1:
             adoption.ambiguous.append((resource, candidates))
         elif candidates:
@@ -421,8 +424,9 @@ def _file_names(plan: list[Declared]) -> dict[str, str]:
     return names
 
 
-def import_file(adoption: Adoption, plan: list[Declared]) -> dict[str, Any]:
+def import_file(adoption: Adoption) -> dict[str, Any]:
     """`pulumi import --file`: components that hold an imported resource, then the resources."""
+    plan = adoption.declared
     by_urn = {r.urn: r for r in plan}
     names = _file_names(plan)
     wanted: set[str] = set()
@@ -564,7 +568,7 @@ def main(argv: Optional[list[str]] = None, root: Path = PROJECT_ROOT) -> int:
             print(f"error: {resource.name}: {' and '.join(c.label for c in candidates)} both match; "
                   f"no import file was written (build/adopt/{args.stack}.md)", file=sys.stderr)
         return 1
-    _write(out / f"{args.stack}.json", json.dumps(import_file(adoption, read_plan(args.stack, root)), indent=4) + "\n")
+    _write(out / f"{args.stack}.json", json.dumps(import_file(adoption), indent=4) + "\n")
     print(f"build/adopt/{args.stack}.json: {len(adoption.matched)} resources to import; "
           f"{len(adoption.to_create)} to create, {len(adoption.unmanaged)} unmanaged (build/adopt/{args.stack}.md)")
     return 0

@@ -149,10 +149,6 @@ class Baseline:
     proposed: Optional[str]  # the last file in effect; None: no file's schema matches (or none applied)
     differences: tuple[str, ...]  # against the proposed file's schema, or the closest one
 
-    @property
-    def empty(self) -> bool:
-        return self.proposed is None and not self.differences
-
 
 def baseline(database: str, migrations: Sequence["Migration"], live: Schema, applied: Optional[Sequence[str]]) -> Baseline:
     """The longest prefix of the set whose schema the live database has exactly.

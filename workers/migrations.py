@@ -258,7 +258,7 @@ def apply_remote(root: Path, name: str, database_id: str, directory: str, baseli
         applied = api.applied_migrations(database_id, TRACKING_TABLE) or set()
         record: list[str] = []
         if not applied:
-            record, refusal = _baseline_to_record(api, name, database_id, migration_set, baseline)
+            record, refusal = _baseline_to_record(api, database_id, migration_set, baseline)
             if refusal:
                 print(f"error: {name}: {refusal}; no migration was applied", file=sys.stderr)
                 return 1
@@ -291,9 +291,7 @@ def apply_remote(root: Path, name: str, database_id: str, directory: str, baseli
     return apply(root, name, database_id, directory, ["--remote"])
 
 
-def _baseline_to_record(
-    api: D1Api, name: str, database_id: str, migration_set: MigrationSet, baseline: str | None
-) -> tuple[list[str], str | None]:
+def _baseline_to_record(api: D1Api, database_id: str, migration_set: MigrationSet, baseline: str | None) -> tuple[list[str], str | None]:
     """For a database with no migration record: the files to record as applied, or why not."""
     live = schema_of_master(api.rows(database_id, MASTER_QUERY))
     if baseline is None:
@@ -303,8 +301,8 @@ def _baseline_to_record(
                 f"an adopted database needs its baseline (make adopt proposes it; Pulumi.<stack>.yaml blaze-infra:d1Baselines)"
             )
         return [], None
-    files = list(migration_set.migrations)
-    prefix = files[: [m.name for m in files].index(baseline) + 1]
+    names = [m.name for m in migration_set.migrations]
+    prefix = migration_set.migrations[: names.index(baseline) + 1]
     differences = schema_after(prefix).differences(live)
     if differences:
         return [], f"its live schema is not the one {baseline} and the files before it make: " + "; ".join(differences)

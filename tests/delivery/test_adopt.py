@@ -199,12 +199,17 @@ def test_baselines_are_proposed_from_the_live_schema(
         "blaze-odds": Database(uuid_id("blaze-odds"), "blaze-odds", hand_made_schema("workers/migrations/odds") + "ALTER TABLE odds_events ADD COLUMN note TEXT;"),
         "blaze-search": Database(uuid_id("blaze-search"), "blaze-search", ""),
     }
+    # The stack already names a baseline for one database, a different one than its schema shows.
+    stack_file = root / "Pulumi.prod.yaml"
+    stack_file.write_text(stack_file.read_text().replace(
+        "  blaze-infra:protectData: true\n", "  blaze-infra:d1Baselines:\n    blaze-monitoring: 0001_metrics_incidents_reports.sql\n  blaze-infra:protectData: true\n"))
     with CloudflareApi(dataclasses.replace(live, databases=[changed.get(d.name, d) for d in live.databases])) as api:
         assert run(api, root, monkeypatch) == 0
     report = written(root)[1]
     assert ("- blaze-media: the live schema is the one files up to 0002_upload_nonces.sql make (set it): "
             "`pulumi config set --path 'blaze-infra:d1Baselines.blaze-media' 0002_upload_nonces.sql -s blazesportsintel/prod`") in report
-    assert "- blaze-monitoring: the live schema is the one files up to 0002_alert_outbox.sql make" in report
+    assert ("- blaze-monitoring: the live schema is the one files up to 0002_alert_outbox.sql make "
+            "(the stack sets 0001_metrics_incidents_reports.sql: change it)") in report
     assert "- blaze-odds: NEEDS ATTENTION" in report and "column odds_events.note is not made by any migration" in report
     assert "- blaze-search: empty; its first deploy applies every file" in report
 
