@@ -7,14 +7,10 @@ from typing import Optional
 
 import pulumi
 import pulumi_cloudflare as cloudflare
-from pulumi_command import local
 
 from components.data import data_options
-from workers.migrations import ENV_BASELINE, ENV_DIR, ENV_ID, ENV_NAME, MigrationSet, parse_restore_point
-
-# Relative to the project root (the program's working directory), so the command is the
-# same string on every machine; `make setup` creates the virtualenv with Node 22 beside it.
-APPLY_MIGRATIONS = ".venv/bin/python -m workers.migrations apply --remote"
+from d1.migration_step import D1Migrations, step_inputs
+from workers.migrations import MigrationSet
 
 
 @dataclass(frozen=True)
@@ -46,30 +42,17 @@ class Database(pulumi.ComponentResource):
         self.name = self.database.name
         self.migrations_digest = args.migrations.digest
 
-        # No token here: the command provider runs wrangler with the deploying process's
-        # environment, so wrangler reads CLOUDFLARE_API_TOKEN exactly as the Cloudflare
-        # provider does, and the token never reaches the command's inputs or the state.
-        environment: dict[str, pulumi.Input[str]] = {
-            ENV_NAME: self.database.name,
-            ENV_ID: self.database.uuid,
-            ENV_DIR: args.migrations.directory,
-            "CLOUDFLARE_ACCOUNT_ID": args.account_id,
-        }
-        # Only where one is set, so a database that never needed a baseline keeps its inputs.
-        # `apply --remote` uses it only while the database's d1_migrations records nothing.
-        if args.baseline is not None:
-            environment[ENV_BASELINE] = args.baseline
-        # wrangler applies only the files its d1_migrations table lacks, so running the
-        # command again is harmless; the trigger makes Pulumi run it exactly when this
-        # database's migration files change (or the database itself is replaced).
-        self.migrations = local.Command(
+        # A dynamic resource (d1/migration_step.py): the engine runs it in a process of the
+        # Python SDK with the job's environment, so the token reaches the D1 API and wrangler
+        # as it reaches the Cloudflare provider, never through inputs or state. It runs again
+        # exactly when this database's migration files change or the database is replaced,
+        # and applies only the files its d1_migrations table lacks.
+        self.migrations = D1Migrations(
             f"{name}-migrations",
-            create=APPLY_MIGRATIONS,
-            environment=environment,
-            triggers=[self.migrations_digest],
+            step_inputs(self.database.name, self.database.uuid, args.account_id, args.migrations, args.baseline),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.database]),
         )
-        # The bookmark taken before the last migration ran (None when nothing was pending):
-        # where `make restore` and the runbook's rollback find it.
-        self.restore_point = self.migrations.stdout.apply(parse_restore_point)
+        # The bookmark taken before the last migration that applied anything (None until one
+        # did): where `make restore` and the runbook's rollback find it.
+        self.restore_point = self.migrations.restorePoint
         self.register_outputs({"id": self.id, "name": self.name, "migrations_digest": self.migrations_digest})

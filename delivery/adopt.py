@@ -42,18 +42,18 @@ from typing import Any, Callable, Mapping, Optional
 import cloudflare
 
 from delivery.provider_schema import terraform_type
+from policies.resource_types import D1_MIGRATIONS
 from stacks import PROJECT_ROOT
 from stacks.errors import InputError
 from stacks.settings import Settings
 from tools.offline import stack_settings
 from workers.d1_schema import APPLIED_QUERY, MASTER_QUERY, TRACKING_TABLE, Baseline, baseline, schema_of_master
-from workers.migrations import ENV_DIR, load_migration_set
+from workers.migrations import load_migration_set
 
 MAX_RETRIES = 5
 PLAN_DIR = Path("build/plan")
 ADOPT_DIR = Path("build/adopt")
 ORGANIZATION = "blazesportsintel"
-COMMAND = "command:local:Command"
 
 
 class AdoptError(Exception):
@@ -339,8 +339,8 @@ def match(stack: str, settings: Settings, plans: Mapping[str, list[Declared]], a
     scripts = {t.key[0] for t in account.things if t.kind == "script"}
     declared = plans[stack]
     for resource in declared:
-        if resource.type == COMMAND:
-            adoption.first_up.append((resource, "a local command, not a Cloudflare resource: the first `pulumi up` runs it "
+        if resource.type == D1_MIGRATIONS:
+            adoption.first_up.append((resource, "the migration step, not a Cloudflare resource: the first `pulumi up` runs it "
                                                  "(the database's migrations after its baseline)"))
             continue
         if not resource.custom:
@@ -394,7 +394,7 @@ def match(stack: str, settings: Settings, plans: Mapping[str, list[Declared]], a
 def matched_databases(plan: list[Declared], account: Account) -> list[tuple[str, str, str]]:
     """(catalog name, database id, migrations dir) of every declared database found live."""
     live = {t.key: t.ids["database_id"] for t in account.things if t.kind == "database"}
-    dirs = {_catalog_name(r): str(r.inputs.get("environment", {}).get(ENV_DIR)) for r in plan if r.type == COMMAND}
+    dirs = {_catalog_name(r): str(r.inputs.get("directory")) for r in plan if r.type == D1_MIGRATIONS}
     return [
         (_catalog_name(r), live[r.key], dirs[_catalog_name(r)])
         for r in plan if r.kind == "database" and r.key in live and _catalog_name(r) in dirs

@@ -32,5 +32,5 @@ CATALOG_COMPONENTS = {
     "buckets": "blaze:r2:Bucket",
 }
 
-# pulumi-command's local command: components/d1.py applies each database's migrations with one.
-LOCAL_COMMAND = "command:local:Command"
+# The dynamic resource that applies each database's migrations (d1/migration_step.py).
+D1_MIGRATIONS = "pulumi-python:dynamic/blaze:D1Migrations"

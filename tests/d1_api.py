@@ -9,14 +9,18 @@ through the query endpoint. Every request is recorded, the bearer token checked.
 
 from __future__ import annotations
 
+import json
 import os
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
+from unittest import mock
 
+from d1.migration_step import MigrationStep
 from tests.cloudflare_api import BOOKMARK, Account, ApiError, CloudflareApi, Request
+from workers.migrations import MigrationRefused
 
-__all__ = ["BOOKMARK", "TOKEN", "D1Api", "Request", "migration_environment", "run_migration_command"]
+__all__ = ["BOOKMARK", "TOKEN", "D1Api", "Request", "StepRun", "run_step"]
 
 TOKEN = "test-token-not-a-secret"
 
@@ -39,17 +43,32 @@ class D1Api(CloudflareApi):
         return super()._bookmark(params, call)
 
 
-def migration_environment(api: D1Api, account: str, database: Mapping[str, str]) -> dict[str, str]:
-    """The environment the program gives a database's migration command (components/d1.py),
-    pointed at `api`; `database` holds its D1_* variables."""
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "D1_"))}
-    return keep | dict(database) | {
-        "CLOUDFLARE_ACCOUNT_ID": account, "CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_API_BASE_URL": api.base_url,
-    }
+@dataclass(frozen=True)
+class StepRun:
+    """What one run of the migration step gave: its outputs, or the refusal the engine shows."""
+
+    outputs: dict[str, Any] | None
+    error: str | None
+
+    @property
+    def restore_point(self) -> Any:
+        assert self.outputs is not None, self.error
+        return self.outputs["restorePoint"]
 
 
-def run_migration_command(command: str, root: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """The command exactly as the program registers it; the token never reaches its output."""
-    done = subprocess.run(command, shell=True, cwd=root, env=dict(env), capture_output=True, text=True, timeout=120, check=False)
-    assert TOKEN not in done.stdout + done.stderr
-    return done
+def run_step(api: D1Api, inputs: Mapping[str, Any], root: Path, previous: Mapping[str, Any] | None = None) -> StepRun:
+    """The migration step as the engine's dynamic provider runs it (d1/migration_step.py): a
+    create, or an update from `previous` outputs, with the job's environment pointed at `api`."""
+    step = MigrationStep(root)
+    environment = {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_API_BASE_URL": api.base_url}
+    with mock.patch.dict(os.environ, environment):
+        try:
+            if previous is None:
+                outputs = step.create(dict(inputs)).outs
+            else:
+                outputs = step.update(f"{previous['databaseId']}-migrations", dict(previous), dict(inputs)).outs
+        except MigrationRefused as err:
+            assert TOKEN not in str(err)
+            return StepRun(None, str(err))
+    assert TOKEN not in json.dumps(outputs)
+    return StepRun(outputs, None)

@@ -6,6 +6,7 @@ import pytest
 
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
+from policies.resource_types import D1_MIGRATIONS
 from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
 from tools.offline import plan_document, run_program
 from workers.migrations import LOCK_FILE, load_migration_set, lock_problems, update_lock
@@ -14,16 +15,16 @@ CATALOG = load_catalog(ROOT)
 
 
 def _commands(plan: dict) -> dict[str, dict]:
-    """The migrations command of each database, by catalog database name."""
+    """The migration step of each database, by catalog database name."""
     return {
         r["name"].removesuffix("-migrations"): r
         for r in plan["resources"]
-        if r["type"] == "command:local:Command" and r["name"].endswith("-migrations")
+        if r["type"] == D1_MIGRATIONS and r["name"].endswith("-migrations")
     }
 
 
-def _triggers(plan: dict) -> dict[str, list[str]]:
-    return {name: command["inputs"]["triggers"] for name, command in _commands(plan).items()}
+def _triggers(plan: dict) -> dict[str, dict[str, str]]:
+    return {name: command["inputs"]["migrations"] for name, command in _commands(plan).items()}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -39,12 +40,13 @@ def test_each_database_applies_its_own_migrations_after_it_exists(planned: dict[
         assert (parent["type"], parent["name"]) == ("blaze:d1:Database", database.name), where
         d1 = planned[stack].by_name(f"{database.name}-database")
         assert d1["urn"] in command["options"]["dependsOn"], where
-        env = command["inputs"]["environment"]
-        assert env["D1_DATABASE_NAME"] == d1["inputs"]["name"], where
-        assert env["D1_DATABASE_ID"] == planned[stack].run.outputs["d1"][database.name]["id"], where
-        assert env["D1_MIGRATIONS_DIR"] == database.migrations_dir, where
-        assert command["inputs"]["create"].endswith("-m workers.migrations apply --remote"), where
-        assert command["inputs"]["triggers"] == [load_migration_set(ROOT, database.migrations_dir).digest], where
+        inputs = command["inputs"]
+        assert inputs["database"] == d1["inputs"]["name"], where
+        assert inputs["databaseId"] == planned[stack].run.outputs["d1"][database.name]["id"], where
+        assert inputs["accountId"] == d1["inputs"]["accountId"], where
+        assert inputs["directory"] == database.migrations_dir, where
+        assert inputs["migrations"] == load_migration_set(ROOT, database.migrations_dir).files, where
+        assert inputs["__provider"] == "[secret]", where
         assert not command["options"]["protect"], where
 
 
@@ -62,23 +64,25 @@ def _add_migration(project: ProjectCopy, migration_set: str, sql: str) -> None:
         ("games", sorted(db.name for db in CATALOG.databases if db.migrations == "games")),
     ],
 )
-def test_a_new_migration_changes_the_trigger_of_exactly_the_databases_that_use_it(
+def test_a_new_migration_changes_the_step_of_exactly_the_databases_that_use_it(
     planned: dict[str, Planned], project: ProjectCopy, migration_set: str, expected: list[str]
 ) -> None:
     _add_migration(project, migration_set, "CREATE TABLE added_by_test (id INTEGER PRIMARY KEY);\n")
     before = _triggers(planned["staging"].plan)
     after = _triggers(plan_document(run_program("staging", project.config("staging"), root=project.root)))
     assert sorted(name for name in before if before[name] != after[name]) == expected
+    # The step's diff names the added file, and only it.
+    assert {name: sorted(set(after[name]) - set(before[name])) for name in expected} == {name: [f"{len(before[name]) + 1:04d}_added_by_test.sql"] for name in expected}
 
 
-def test_wrangler_reads_the_token_from_the_environment_like_the_provider(planned: dict[str, Planned]) -> None:
-    # The command provider passes its own environment on; a token among the inputs would
-    # be stored in the state and could differ from the one the provider uses.
+def test_the_step_reads_the_token_from_the_environment_like_the_provider(planned: dict[str, Planned]) -> None:
+    # The engine starts the step's provider with the job's environment; a token among the
+    # inputs would be stored in the state and could differ from the one the provider uses.
     for stack in ("staging", "prod"):
         commands = _commands(planned[stack].plan)
         assert len(commands) == len(CATALOG.databases)
         for name, command in commands.items():
-            assert not any("TOKEN" in key or "KEY" in key for key in command["inputs"]["environment"]), (stack, name)
+            assert set(command["inputs"]) == {"__provider", "database", "databaseId", "accountId", "directory", "migrations"}, (stack, name)
 
 
 def test_the_repository_keeps_applied_migrations_unchanged() -> None:

@@ -50,7 +50,7 @@ def test_plan_resources_have_the_documented_shape(planned: dict[str, Planned], s
     for resource in planned[stack].plan["resources"]:
         assert set(resource) == {"type", "name", "urn", "parent", "id", "inputs", "options"}
         # Provider resources carry the id the mocks assigned; components have none.
-        assert bool(resource["id"]) is resource["type"].startswith(("cloudflare:", "command:")), resource["urn"]
+        assert bool(resource["id"]) is resource["type"].startswith(("cloudflare:", "pulumi-python:")), resource["urn"]
         assert set(resource["options"]) == {"protect", "retainOnDelete", "dependsOn", "importId"}
         assert resource["urn"].startswith(f"urn:pulumi:{stack}::blaze-infra::")
     types = {r["type"] for r in planned[stack].plan["resources"]}

@@ -30,7 +30,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 from stacks.errors import InputError
 from workers.d1_schema import MASTER_QUERY, TRACKING_TABLE, schema_after, schema_of_master
@@ -74,6 +74,11 @@ class MigrationSet:
 
     directory: str  # relative to the project root
     migrations: tuple[Migration, ...]
+
+    @property
+    def files(self) -> dict[str, str]:
+        """File name -> sha256, in wrangler's order."""
+        return {m.name: m.sha256 for m in self.migrations}
 
     @property
     def digest(self) -> str:
@@ -220,75 +225,103 @@ def wrangler_config(name: str, database_id: str, migrations_dir: Path) -> dict[s
 
 
 
-def apply(root: Path, name: str, database_id: str, directory: str, target: list[str]) -> int:
+def apply(root: Path, name: str, database_id: str, directory: str, target: list[str],
+          environ: Mapping[str, str] | None = None, capture: bool = False) -> subprocess.CompletedProcess[str]:
     """Run `wrangler d1 migrations apply` for one database; `target` is --remote or --local..."""
     load_migration_set(root, directory)
     with tempfile.TemporaryDirectory(prefix="blaze-d1-") as tmp:
         config = Path(tmp) / "wrangler.json"
         config.write_text(json.dumps(wrangler_config(name, database_id, (root / directory).resolve())))
-        env = dict(os.environ, WRANGLER_SEND_METRICS="false", WRANGLER_HIDE_BANNER="true", CI="true")
+        env = dict(os.environ if environ is None else environ, WRANGLER_SEND_METRICS="false", WRANGLER_HIDE_BANNER="true", CI="true")
         argv = [node_binary(), str(root / WRANGLER), "d1", "migrations", "apply", name, "--config", str(config), *target]
-        return subprocess.run(argv, cwd=root, env=env, check=False).returncode
+        return subprocess.run(argv, cwd=root, env=env, text=True, capture_output=capture, check=False)
 
 
-# The line `apply --remote` prints before it migrates; the program reads it back from the
-# command's stdout into the stack output `d1.<name>.restorePoint` (components/d1.py).
+# The line `apply --remote` prints before it migrates, with the restore point as JSON.
 RESTORE_POINT = "restore point: "
 
 
-def apply_remote(root: Path, name: str, database_id: str, directory: str, baseline: str | None = None) -> int:
-    """Take a Time Travel bookmark, print it, then migrate; with nothing pending, neither.
+class MigrationRefused(Exception):
+    """Nothing was applied (or wrangler failed part way: then the message holds the restore point)."""
+
+
+@dataclass(frozen=True)
+class RemoteRun:
+    """What one `migrate_remote` did: the bookmark it took first, the baseline files it
+    recorded as applied, and the files wrangler applied (all empty: nothing was pending)."""
+
+    restore_point: dict[str, Any] | None
+    recorded: tuple[str, ...]
+    applied: tuple[str, ...]
+
+
+def migrate_remote(root: Path, name: str, database_id: str, directory: str, baseline: str | None,
+                   account: str, environ: Mapping[str, str], log: Callable[[str], None]) -> RemoteRun:
+    """Take a Time Travel bookmark, then migrate; with nothing pending, neither.
 
     If the applied migrations or the bookmark cannot be read, nothing is applied: a
     migration without a restore point is what the runbook's rollback could not undo.
     A database with tables but no record of what made them (an adopted one) is migrated
     only from its baseline, and only when its live schema is the one the files up to the
     baseline make: nothing runs a CREATE TABLE blindly against a live table.
+    `log` gets the restore point (as the RESTORE_POINT line) before anything is written.
     """
     migration_set = load_migration_set(root, directory)
     names = [m.name for m in migration_set.migrations]
     if baseline is not None and baseline not in names:
-        print(f"error: {name}: its baseline {baseline} is not a file of {directory}/", file=sys.stderr)
-        return 1
-    account = os.environ.get("CLOUDFLARE_ACCOUNT_ID", "")
+        raise MigrationRefused(f"{name}: its baseline {baseline} is not a file of {directory}/")
     try:
         if not account:
-            raise ApiError("CLOUDFLARE_ACCOUNT_ID is not set")
-        api = D1Api.from_environment(account)
+            raise ApiError("no Cloudflare account id was given")
+        api = D1Api.from_environment(account, environ)
         applied = api.applied_migrations(database_id, TRACKING_TABLE) or set()
         record: list[str] = []
         if not applied:
             record, refusal = _baseline_to_record(api, database_id, migration_set, baseline)
             if refusal:
-                print(f"error: {name}: {refusal}; no migration was applied", file=sys.stderr)
-                return 1
+                raise MigrationRefused(f"{name}: {refusal}; no migration was applied")
     except ApiError as err:
-        print(f"error: {name}: cannot read which migrations it has, so none was applied: {err}", file=sys.stderr)
-        return 1
+        raise MigrationRefused(f"{name}: cannot read which migrations it has, so none was applied: {err}") from None
     pending = [m for m in names if m not in applied and m not in record]
     if not pending and not record:
-        print(f"{name}: no pending migrations; no restore point taken")
-        return 0
+        log(f"{name}: no pending migrations; no restore point taken")
+        return RemoteRun(None, (), ())
     try:
         bookmark = api.bookmark(database_id)
     except ApiError as err:
-        print(f"error: {name}: cannot read its Time Travel bookmark, so no migration was applied: {err}", file=sys.stderr)
-        return 1
+        raise MigrationRefused(f"{name}: cannot read its Time Travel bookmark, so no migration was applied: {err}") from None
     taken = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-    point = {"database": name, "databaseId": database_id, "bookmark": bookmark, "takenAt": taken, "applies": pending}
+    point: dict[str, Any] = {"database": name, "databaseId": database_id, "bookmark": bookmark, "takenAt": taken, "applies": pending}
     if record:
         point["baseline"] = record
-    print(RESTORE_POINT + json.dumps(point, sort_keys=True), flush=True)
+    log(RESTORE_POINT + json.dumps(point, sort_keys=True))
     if record:
         try:
             api.record_applied(database_id, CREATE_TRACKING_TABLE, TRACKING_TABLE, record)
         except ApiError as err:
-            print(f"error: {name}: recording its baseline failed, so no migration was applied: {err}", file=sys.stderr)
-            return 1
-        print(f"{name}: recorded as applied (its baseline, already in effect): {', '.join(record)}")
-    if not pending:
-        return 0
-    return apply(root, name, database_id, directory, ["--remote"])
+            raise MigrationRefused(f"{name}: recording its baseline failed, so no migration was applied: {err}") from None
+        log(f"{name}: recorded as applied (its baseline, already in effect): {', '.join(record)}")
+    if pending:
+        done = apply(root, name, database_id, directory, ["--remote"], dict(environ, CLOUDFLARE_ACCOUNT_ID=account), capture=True)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
+            raise MigrationRefused(
+                f"{name}: wrangler d1 migrations apply exited {done.returncode}; to undo what it applied, restore "
+                f"{RESTORE_POINT}{json.dumps(point, sort_keys=True)}\n{tail}"
+            )
+        log(f"{name}: applied {', '.join(pending)}")
+    return RemoteRun(point, tuple(record), tuple(pending))
+
+
+def apply_remote(root: Path, name: str, database_id: str, directory: str, baseline: str | None = None) -> int:
+    """`apply --remote`: migrate_remote with its log on stdout and a refusal on stderr (exit 1)."""
+    try:
+        migrate_remote(root, name, database_id, directory, baseline, os.environ.get("CLOUDFLARE_ACCOUNT_ID", ""),
+                       os.environ, lambda line: print(line, flush=True))
+    except MigrationRefused as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _baseline_to_record(api: D1Api, database_id: str, migration_set: MigrationSet, baseline: str | None) -> tuple[list[str], str | None]:
@@ -349,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             baseline = os.environ.get(ENV_BASELINE) or None
             return apply_remote(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], baseline)
         target = ["--local", *(["--persist-to", args.persist_to] if args.persist_to else [])]
-        return apply(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], target)
+        return apply(root, os.environ[ENV_NAME], os.environ[ENV_ID], os.environ[ENV_DIR], target).returncode
     except MigrationError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

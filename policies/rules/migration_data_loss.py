@@ -1,9 +1,9 @@
 """D1 migrations lose no data unless the migration file waives this rule with a reason.
 
-The pack sees a migration as the command that applies it (components/d1.py): its
-environment names the migration folder and its trigger is the folder's digest. The pack
-runs from the repository, so the rule reads that folder's files and judges them only if
-their digest is the one the plan applies; any other digest is a finding (a stale plan).
+The pack sees a migration as the step that applies it (d1/migration_step.py): its inputs
+name the migration folder and every file's sha256. The pack runs from the repository, so
+the rule reads that folder's files and judges them only if they are the files the plan
+applies; any other set is a finding (a stale plan).
 workers/migration_sql.py parses and judges the SQL; a file's own `-- waiver:` header
 (its catalog-form Waiver) moves its findings to the waived-findings report.
 """
@@ -16,9 +16,9 @@ from typing import Iterator
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from policies import resource_types as types
-from policies.framework import NoConfig, ResourceRule, RuleInfo, RunContext, WaivedFinding, Waiver, fields, items, plain
+from policies.framework import NoConfig, ResourceRule, RuleInfo, RunContext, WaivedFinding, Waiver, fields, plain
 from workers.migration_sql import DataLoss, WaiverError, data_losses, file_waivers
-from workers.migrations import ENV_DIR, MIGRATIONS_ROOT, MigrationError, load_migration_set
+from workers.migrations import MIGRATIONS_ROOT, MigrationError, load_migration_set
 from workers.queries import QueryError, code_uses, uses_name
 
 RULE_ID = "blaze-d1-migration-data-loss"
@@ -26,17 +26,20 @@ RULE_ID = "blaze-d1-migration-data-loss"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def judge(root: Path, directory: str, digest: object) -> Iterator[tuple[str, Waiver | None]]:
+def judge(root: Path, directory: str, planned: object) -> Iterator[tuple[str, Waiver | None]]:
     """Each finding of one migration folder, with the file's waiver when it has one."""
     try:
         migrations = load_migration_set(root, directory)
     except MigrationError as err:
         yield f"cannot read its migrations: {err}", None
         return
-    if digest != migrations.digest:
+    if planned != migrations.files:
+        here = migrations.files
+        differ = sorted(n for n in set(here) | set(planned if isinstance(planned, dict) else {})
+                        if not isinstance(planned, dict) or planned.get(n) != here.get(n))
         yield (
-            f"applies migrations of digest {digest!r}, but {directory} in the repository has "
-            f"{migrations.digest!r}: make the plan from this checkout"
+            f"applies other migration files than {directory} in the repository holds "
+            f"({', '.join(differ) or 'unreadable list'}): make the plan from this checkout"
         ), None
         return
     waivers: dict[str, Waiver] = {}
@@ -59,13 +62,11 @@ def judge(root: Path, directory: str, digest: object) -> Iterator[tuple[str, Wai
 
 
 def check(args: ResourceValidationArgs, config: NoConfig, context: RunContext) -> Iterator[str]:
-    environment = fields(args.props.get("environment"))
-    directory = plain(environment.get(ENV_DIR))
+    directory = plain(args.props.get("directory"))
     if not isinstance(directory, str):
         return
-    triggers = items(args.props.get("triggers"))
-    digest = plain(triggers[0]) if len(triggers) == 1 else None
-    for message, waiver in judge(PROJECT_ROOT, directory, digest):
+    planned = {name: plain(sha) for name, sha in fields(args.props.get("migrations")).items()}
+    for message, waiver in judge(PROJECT_ROOT, directory, planned):
         if waiver is None:
             yield message
         else:
@@ -89,6 +90,6 @@ RULE = ResourceRule(
         tags=("data", "durability", "migrations"),
     ),
     config=NoConfig,
-    resource_types=(types.LOCAL_COMMAND,),
+    resource_types=(types.D1_MIGRATIONS,),
     check=check,
 )

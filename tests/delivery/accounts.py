@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from delivery import adopt
+from policies.resource_types import D1_MIGRATIONS
 from tests.cloudflare_api import TOKEN, Account, Bucket, CloudflareApi, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
 from tests.conftest import ROOT, Planned
 from workers.migrations import load_migration_set
@@ -41,8 +42,8 @@ def live_account(planned: dict[str, Planned], stacks: tuple[str, ...] = STACKS) 
     account_id = ""
     for stack in stacks:
         resources = planned[stack].plan["resources"]
-        dirs = {r["parent"].rsplit("::", 1)[-1]: r["inputs"]["environment"]["D1_MIGRATIONS_DIR"]
-                for r in resources if r["type"] == "command:local:Command"}
+        dirs = {r["parent"].rsplit("::", 1)[-1]: r["inputs"]["directory"]
+                for r in resources if r["type"] == D1_MIGRATIONS}
         crons = {r["inputs"]["scriptName"]: [s["cron"] for s in r["inputs"]["schedules"]]
                  for r in resources if r["type"].endswith("WorkersCronTrigger")}
         for r in resources:

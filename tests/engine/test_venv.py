@@ -26,7 +26,7 @@ def venvcheck(binaries: dict[str, Path], project_file: Path, *modules: str) -> s
 @pytest.mark.parametrize(
     ("project_file", "modules"),
     [
-        ("Pulumi.yaml", ("pulumi", "pulumi_cloudflare", "pulumi_command")),
+        ("Pulumi.yaml", ("pulumi", "pulumi_cloudflare", "dill")),
         ("policies/PulumiPolicy.yaml", ("pulumi", "pulumi_policy", "pydantic", "yaml")),
     ],
 )

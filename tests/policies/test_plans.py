@@ -86,9 +86,10 @@ def _unbound_namespace(plan: Plan) -> None:
     plan["resources"].append(spare)
 
 
-def _stale_migration_digest(plan: Plan) -> None:
+def _stale_migration_files(plan: Plan) -> None:
     # A plan of other migration files than the checkout's: the rule judges only what it can read.
-    find(plan, "blaze-odds-migrations")["inputs"]["triggers"] = ["0" * 64]
+    files = find(plan, "blaze-odds-migrations")["inputs"]["migrations"]
+    files[next(iter(files))] = "0" * 64
 
 
 # One break per rule, each made to violate that rule and no other.
@@ -105,7 +106,7 @@ MUTATIONS: dict[str, Callable[[Plan], None]] = {
     "blaze-worker-bundle-digest": _inline_code,
     "blaze-account-limits": _too_many_cron_triggers,
     "blaze-data-unused": _unbound_namespace,
-    "blaze-d1-migration-data-loss": _stale_migration_digest,
+    "blaze-d1-migration-data-loss": _stale_migration_files,
 }
 
 

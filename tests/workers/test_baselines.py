@@ -1,19 +1,18 @@
 """An adopted database (tables made by hand, no record of migrations) is migrated only from
 its baseline, and only when its live schema is the one the files up to it make.
 
-The migration command runs exactly as the program registers it, with real wrangler, against
-the loopback D1 API of tests/d1_api.py (one SQLite per database).
+The migration step runs as the engine's dynamic provider runs it (d1/migration_step.py), with
+real wrangler, against the loopback D1 API of tests/d1_api.py (one SQLite per database).
 """
 
 from __future__ import annotations
 
-import subprocess
-
-from components.d1 import APPLY_MIGRATIONS
+from d1.migration_step import step_inputs
+from policies.resource_types import D1_MIGRATIONS
 from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.d1_api import D1Api, migration_environment, run_migration_command
+from tests.d1_api import D1Api, StepRun, run_step
 from tools.offline import OfflineRun, read_stack_config
-from workers.migrations import ENV_BASELINE, load_migration_set, parse_restore_point
+from workers.migrations import load_migration_set
 
 DATABASE_ID = "6f1d0c3a-2b4e-4c5d-8e9f-0a1b2c3d4e5f"
 MIGRATIONS = "workers/migrations/media"
@@ -31,11 +30,9 @@ def made_by_hand(api: D1Api, files: int, extra_sql: str = "") -> None:
     db.commit()
 
 
-def migrate(api: D1Api, baseline: str | None) -> subprocess.CompletedProcess[str]:
-    env = migration_environment(api, ACCOUNT, {
-        "D1_DATABASE_NAME": "blaze-media", "D1_DATABASE_ID": DATABASE_ID, "D1_MIGRATIONS_DIR": MIGRATIONS,
-    } | ({ENV_BASELINE: baseline} if baseline else {}))
-    return run_migration_command(APPLY_MIGRATIONS, ROOT, env)
+def migrate(api: D1Api, baseline: str | None, previous: StepRun | None = None) -> StepRun:
+    inputs = step_inputs("blaze-media", DATABASE_ID, ACCOUNT, load_migration_set(ROOT, MIGRATIONS), baseline)
+    return run_step(api, inputs, ROOT, previous.outputs if previous else None)
 
 
 def writes(api: D1Api) -> list[str]:
@@ -50,17 +47,15 @@ def recorded(api: D1Api) -> list[str]:
 def test_an_adopted_database_without_a_baseline_is_refused_and_nothing_runs(api: D1Api) -> None:
     made_by_hand(api, files=2)
     done = migrate(api, baseline=None)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "has tables (media_objects, upload_nonces) but its d1_migrations table records no migration" in done.stderr
-    assert "d1Baselines" in done.stderr and writes(api) == []
-    assert parse_restore_point(done.stdout) is None
+    assert done.outputs is None and done.error is not None
+    assert "has tables (media_objects, upload_nonces) but its d1_migrations table records no migration" in done.error
+    assert "d1Baselines" in done.error and writes(api) == []
 
 
 def test_the_baseline_is_recorded_and_only_the_newer_files_run(api: D1Api) -> None:
     made_by_hand(api, files=2)
     done = migrate(api, baseline=FILES[1].name)
-    assert done.returncode == 0, done.stdout + done.stderr
-    point = parse_restore_point(done.stdout)
+    point = done.restore_point
     assert point is not None and point["baseline"] == [FILES[0].name, FILES[1].name] and point["applies"] == [FILES[2].name]
     assert recorded(api) == [m.name for m in FILES]
     db = api.database(DATABASE_ID)
@@ -74,32 +69,33 @@ def test_the_baseline_is_recorded_and_only_the_newer_files_run(api: D1Api) -> No
 def test_a_live_schema_that_differs_from_the_baseline_is_refused_naming_the_difference(api: D1Api) -> None:
     made_by_hand(api, files=2, extra_sql="DROP INDEX upload_nonces_by_expiry; ALTER TABLE media_objects ADD COLUMN note TEXT;")
     done = migrate(api, baseline=FILES[1].name)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "index upload_nonces_by_expiry is missing" in done.stderr
-    assert "column media_objects.note is not made by any migration" in done.stderr
+    assert done.outputs is None and done.error is not None
+    assert "index upload_nonces_by_expiry is missing" in done.error
+    assert "column media_objects.note is not made by any migration" in done.error
     assert writes(api) == []
 
 
 def test_a_baseline_that_is_not_a_file_of_the_set_is_refused(api: D1Api) -> None:
     made_by_hand(api, files=2)
     done = migrate(api, baseline="0002_nonces.sql")
-    assert done.returncode == 1 and "its baseline 0002_nonces.sql is not a file of workers/migrations/media/" in done.stderr
+    assert done.error is not None and "its baseline 0002_nonces.sql is not a file of workers/migrations/media/" in done.error
     assert api.requests == []
 
 
 def test_a_database_that_wrangler_already_records_ignores_the_baseline(api: D1Api) -> None:
-    assert migrate(api, baseline=None).returncode == 0
+    first = migrate(api, baseline=None)
+    assert first.outputs is not None and first.outputs["applied"] == [m.name for m in FILES]
     api.requests.clear()
-    again = migrate(api, baseline=FILES[0].name)
-    assert again.returncode == 0 and "no pending migrations" in again.stdout and writes(api) == []
+    again = migrate(api, baseline=FILES[0].name, previous=first)
+    assert again.outputs is not None and again.outputs["applied"] == [] and writes(api) == []
 
 
-def test_the_program_gives_a_stacks_baseline_to_that_databases_migration_command_only(project: ProjectCopy, planned: dict[str, Planned]) -> None:
+def test_the_program_gives_a_stacks_baseline_to_that_databases_migration_step_only(project: ProjectCopy, planned: dict[str, Planned]) -> None:
     project.edit_yaml("Pulumi.prod.yaml", lambda d: d["config"].update({"blaze-infra:d1Baselines": {"blaze-media": FILES[1].name}}))
     run = OfflineRun("prod", project.config("prod"), root=project.root, stack_outputs={"staging": planned["staging"].plan["outputs"]})
     run.execute()
-    commands = {r.name: r.inputs["environment"] for r in run.monitor.recorded() if r.type == "command:local:Command"}
-    assert commands["blaze-media-migrations"][ENV_BASELINE] == FILES[1].name
-    assert [name for name, env in commands.items() if ENV_BASELINE in env] == ["blaze-media-migrations"]
-    # The committed stacks set none, so no command's inputs changed for them.
-    assert not any(ENV_BASELINE in r["inputs"]["environment"] for s in ("staging", "prod") for r in planned[s].of_type("Command"))
+    steps = {r.name: r.inputs for r in run.monitor.recorded() if r.type == D1_MIGRATIONS}
+    assert steps["blaze-media-migrations"]["baseline"] == FILES[1].name
+    assert [name for name, inputs in steps.items() if "baseline" in inputs] == ["blaze-media-migrations"]
+    # The committed stacks set none, so no step's inputs changed for them.
+    assert not any("baseline" in r["inputs"] for s in ("staging", "prod") for r in planned[s].of_type("D1Migrations"))

@@ -19,7 +19,7 @@ from workers.queries import DYNAMIC, Schema, code_uses, unmet
 
 APPLY_IN_COPY = (
     "import sys; from pathlib import Path; from workers.migrations import apply; root, name, state = sys.argv[1:];"
-    " sys.exit(apply(Path(root), name, name, f'workers/migrations/{name}', ['--local', '--persist-to', state]))"
+    " sys.exit(apply(Path(root), name, name, f'workers/migrations/{name}', ['--local', '--persist-to', state]).returncode)"
 )
 
 

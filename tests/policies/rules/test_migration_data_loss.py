@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from d1.migration_step import D1Migrations
 from policies import resource_types as types
 from policies.rules import migration_data_loss
 from policies.rules.migration_data_loss import RULE, RULE_ID, judge
 from stacks.catalog import load_catalog
-from tests.conftest import ROOT, ProjectCopy
+from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.policies.sdk import context, validate_resource
 from workers.migrations import load_migration_set
 
@@ -77,12 +78,12 @@ VIOLATING = {
 }
 
 
-def _write(root: Path, case_sql: str) -> str:
+def _write(root: Path, case_sql: str) -> dict[str, str]:
     folder = root / SET
     folder.mkdir(parents=True)
     (folder / "0001_base.sql").write_text(BASE)
     (folder / "0002_case.sql").write_text(case_sql + "\n")
-    return load_migration_set(root, SET).digest
+    return load_migration_set(root, SET).files
 
 
 def _messages(project: ProjectCopy, case_sql: str) -> list[tuple[str, object]]:
@@ -136,36 +137,42 @@ def test_a_malformed_waiver_is_a_finding_and_waives_nothing(project: ProjectCopy
 
 
 def test_a_plan_of_other_migrations_than_the_repository_is_a_finding(project: ProjectCopy) -> None:
-    _write(project.root, "ALTER TABLE scratch ADD COLUMN a TEXT;")
-    [(message, _)] = judge(project.root, SET, "0" * 64)
-    assert message.startswith(f"applies migrations of digest '{'0' * 64}', but {SET} in the repository has")
+    files = _write(project.root, "ALTER TABLE scratch ADD COLUMN a TEXT;")
+    stale = dict(files, **{"0002_case.sql": "0" * 64})
+    [(message, _)] = judge(project.root, SET, stale)
+    assert message == f"applies other migration files than {SET} in the repository holds (0002_case.sql): make the plan from this checkout"
+    [(message, _)] = judge(project.root, SET, {name: sha for name, sha in files.items() if name != "0002_case.sql"})
+    assert "(0002_case.sql)" in message
 
 
-def _command(directory: str, digest: str) -> dict:
-    return {"create": "x", "environment": {"D1_MIGRATIONS_DIR": directory}, "triggers": [digest]}
+def _step(directory: str, files: dict[str, str]) -> dict:
+    """The step's inputs as the program gives them (d1/migration_step.py step_inputs)."""
+    return {"database": "db", "databaseId": "id", "accountId": "a", "directory": directory, "migrations": files}
 
 
 def test_every_shipped_migration_set_passes_the_rule_as_the_pack_runs_it() -> None:
     for database in load_catalog(ROOT).databases:
-        digest = load_migration_set(ROOT, database.migrations_dir).digest
-        assert validate_resource(RULE, types.LOCAL_COMMAND, _command(database.migrations_dir, digest)) == [], database.name
+        files = load_migration_set(ROOT, database.migrations_dir).files
+        assert validate_resource(RULE, types.D1_MIGRATIONS, _step(database.migrations_dir, files)) == [], database.name
 
 
 def test_the_policy_reports_unwaived_findings_and_ledgers_waived_ones(project: ProjectCopy, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(migration_data_loss, "PROJECT_ROOT", project.root)
-    digest = _write(project.root, "DROP TABLE scratch;")
-    assert [m.split(":")[0:2] for m in validate_resource(RULE, types.LOCAL_COMMAND, _command(SET, digest))] == [
+    files = _write(project.root, "DROP TABLE scratch;")
+    assert [m.split(":")[0:2] for m in validate_resource(RULE, types.D1_MIGRATIONS, _step(SET, files))] == [
         ["migration under_test/0002_case.sql", "1"]
     ]
     (project.root / SET / "0002_case.sql").write_text(WAIVER + "DROP TABLE scratch;\n")
     run = context()
-    assert validate_resource(RULE, types.LOCAL_COMMAND, _command(SET, load_migration_set(project.root, SET).digest), run=run) == []
+    assert validate_resource(RULE, types.D1_MIGRATIONS, _step(SET, load_migration_set(project.root, SET).files), run=run) == []
     [waived] = run.ledger.findings()
     assert waived.rule == RULE_ID and "drop table" in waived.message
 
 
-def test_other_commands_are_not_migrations() -> None:
-    assert validate_resource(RULE, types.LOCAL_COMMAND, {"create": "echo hi", "environment": {}}) == []
+def test_the_rule_judges_the_type_the_program_registers(planned: dict[str, Planned]) -> None:
+    steps = planned["prod"].of_type("D1Migrations")
+    assert len(steps) == len(load_catalog(ROOT).databases) and {s["type"] for s in steps} == {types.D1_MIGRATIONS}
+    assert D1Migrations._resource_type_name == types.D1_MIGRATIONS.split(":", 1)[1]
 
 
 def test_prod_refuses_and_staging_reports() -> None:
