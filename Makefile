@@ -18,10 +18,11 @@ export PATH := $(BIN):$(PATH)
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 
-.PHONY: help setup engine plan plans policy test bench dev clean diff drift-report restore adopt audit docs
+.PHONY: help setup engine plan plans preview policy test bench dev clean diff drift-report restore adopt audit docs
 
 help:
 	@echo "make plan STACK=staging|prod   offline plan of a stack -> build/plan/<stack>.json"
+	@echo "make preview STACK=staging|prod a real pulumi preview, offline, with the policy pack -> build/preview/<stack>.json"
 	@echo "make policy STACK=prod [PLAN=f] policy pack over a fresh plan (or plan file f), policies/<stack>.json"
 	@echo "make test                      the whole test suite (what CI runs)"
 	@echo "make bench [SECTIONS=\"fleet\"]  measure plan, bundling, Workers, fleet, adopt, engine; write BENCHMARKS.md"
@@ -70,6 +71,12 @@ $(MERMAID): tools/mermaid/package.json tools/mermaid/package-lock.json node_modu
 
 plan: setup
 	$(BIN)/python -m tools.plan $(STACK)
+
+# The real engine (the pinned CLI, the bridged Cloudflare provider, the pack as an analyzer)
+# on a local backend under build/preview. Exit codes of its own: .venv/bin/python -m
+# engine.preview (0 ran, 1 refused, 3 a mandatory policy violation, 2 could not run).
+preview: setup engine
+	$(BIN)/python -m engine.preview $(STACK)
 
 # Without PLAN, checks a plan made now from the working tree, never a stale one.
 policy: setup

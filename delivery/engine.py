@@ -67,6 +67,9 @@ ACTIONLINT = "github.com/rhysd/actionlint"
 BINARIES = (
     Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
     Binary("venvcheck", "pulumi", "blaze-infra/engine/pulumi/venvcheck"),
+    # The document `pulumi preview --json` prints, rendered by the CLI's own display code from
+    # a preview's event log, so `make preview` shows the progress and still writes the JSON.
+    Binary("previewdigest", "pulumi", "blaze-infra/engine/pulumi/previewdigest"),
     Binary("schemacheck", "cloudflare", "./cmd/blaze-schemacheck", inside=CLOUDFLARE_TERRAFORM),
     # The YAML language host: no Python one is served (README "The real engine"), but with
     # this one the CLI runs real programs, so tests read the JSON it really prints.
