@@ -15,6 +15,7 @@ proxy's answer); 2 usage.
 from __future__ import annotations
 
 import argparse
+import filecmp
 import hashlib
 import json
 import os
@@ -42,7 +43,8 @@ class Binary:
     With `inside`, the package is ours but must sit in that module's tree (it imports the
     module's internal/ packages): the pinned module is copied from Go's module cache and
     `engine/<module>/_upstream/` (which the go tool ignores) is added to the copy, which
-    is then built as the main module with its own go.mod and go.sum.
+    is then built as the main module: with upstream's go.mod and go.sum, or with the
+    go.mod and go.sum in `_upstream/` when the package needs more than upstream requires.
     """
 
     name: str
@@ -63,6 +65,7 @@ PULUMI_PKG = "github.com/pulumi/pulumi/pkg/v3"
 CLOUDFLARE_TERRAFORM = "github.com/cloudflare/terraform-provider-cloudflare"
 PULUMI_YAML = "github.com/pulumi/pulumi-yaml"
 ACTIONLINT = "github.com/rhysd/actionlint"
+PROVIDER = "cloudflare"  # the Pulumi package the provider plugin serves
 
 BINARIES = (
     Binary("pulumi", "pulumi", f"{PULUMI_PKG}/cmd/pulumi", "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version", PULUMI_PKG),
@@ -71,6 +74,9 @@ BINARIES = (
     # a preview's event log, so `make preview` shows the progress and still writes the JSON.
     Binary("previewdigest", "pulumi", "blaze-infra/engine/pulumi/previewdigest"),
     Binary("schemacheck", "cloudflare", "./cmd/blaze-schemacheck", inside=CLOUDFLARE_TERRAFORM),
+    # The Cloudflare provider plugin: pulumi-cloudflare's own module is not served, so the
+    # bridge is built over upstream's resources inside upstream's tree, with the bridge's pins.
+    Binary("pulumi-resource-cloudflare", "provider", "./cmd/pulumi-resource-cloudflare", inside=CLOUDFLARE_TERRAFORM),
     # The YAML language host: no Python one is served (README "The real engine"), but with
     # this one the CLI runs real programs, so tests read the JSON it really prints.
     # pulumi-yaml v1.25.0 builds against its own pulumi pkg (v3.206.0), not v3.274.1.
@@ -146,9 +152,9 @@ def _upstream_copy(module: str, path: str, version: str, staging: Path) -> Path:
     downloaded = json.loads(_go(["mod", "download", "-json", f"{path}@{version}"], ENGINE / module))
     source = staging / "src"
     shutil.copytree(downloaded["Dir"], source)
-    for folder in [source, *source.rglob("*")]:
-        if folder.is_dir():
-            folder.chmod(0o755)
+    # Go's module cache is read-only; our go.mod and go.sum may replace upstream's.
+    for entry in [source, *source.rglob("*")]:
+        entry.chmod(0o755 if entry.is_dir() else 0o644)
     shutil.copytree(ENGINE / module / "_upstream", source, dirs_exist_ok=True)
     return source
 
@@ -157,6 +163,35 @@ def ensure_all(environ: Mapping[str, str] = os.environ, log=sys.stderr) -> dict[
     """Binary name -> its path, every module built."""
     folders = {module: ensure(module, environ, log) for module in dict.fromkeys(b.module for b in BINARIES)}
     return {b.name: folders[b.module] / b.name for b in BINARIES}
+
+
+def install_provider(home: Path, pulumi: Path, plugin: Path, log=sys.stderr) -> Path:
+    """Install the provider plugin into the PULUMI_HOME `home` with the CLI; its installed path.
+
+    `pulumi plugin install resource cloudflare <version> --file <plugin>`, the version being
+    the one the plugin reports. A no-op when that exact binary is installed there already;
+    re-installed when the binary changed (a rebuild).
+    """
+    reported = subprocess.run([str(plugin), "-version"], capture_output=True, text=True, timeout=60, check=False)
+    version = reported.stdout.strip()
+    if reported.returncode != 0 or not version:
+        raise EngineError(f"{plugin} -version failed (exit {reported.returncode}): {reported.stderr.strip()}")
+    installed = home / "plugins" / f"resource-{PROVIDER}-v{version}" / plugin.name
+    if installed.is_file() and filecmp.cmp(installed, plugin, shallow=False):
+        return installed
+    print(f"engine: installing {plugin.name} {version} into {home}", file=log, flush=True)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")} | {
+        "PULUMI_HOME": str(home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+    }
+    command = [str(pulumi), "plugin", "install", "resource", PROVIDER, version, "--file", str(plugin), "--reinstall"]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise EngineError(f"pulumi plugin install resource {PROVIDER} {version} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}")
+    if not (installed.is_file() and filecmp.cmp(installed, plugin, shallow=False)):
+        raise EngineError(f"pulumi plugin install resource {PROVIDER} {version} did not install {plugin} as {installed}")
+    return installed
 
 
 def _go(args: list[str], cwd: Path, capture: bool = True, label: str = "") -> str:
