@@ -19,6 +19,7 @@ placeholders for the secrets it lacks; the committed file is never written).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import runpy
 import shutil
@@ -213,6 +214,10 @@ def language_server(program: Path) -> Iterator[str]:
     def inline() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
+    # When the engine stops a run (the program failed, a refusal), the SDK's server logs a
+    # debug line to an engine that is gone and grpc prints that as a traceback: noise after
+    # the real error, which the CLI has already shown.
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=[("grpc.max_receive_message_length", 1 << 30)])
     language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageServer(inline), server)
     port = server.add_insecure_port("127.0.0.1:0")
