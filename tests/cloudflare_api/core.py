@@ -55,6 +55,10 @@ PAGING = {
     "namespaces": Paging(default=20, minimum=1, maximum=1000),
     "zones": Paging(default=20, minimum=5, maximum=50),
     "buckets": Paging(default=20, minimum=1, maximum=1000),
+    # /workers/workers and its versions page by page/per_page (cloudflare-go's
+    # V4PagePaginationArray); the reference gives no default or bounds, so these are chosen.
+    "workers": Paging(default=20, minimum=1, maximum=100),
+    "versions": Paging(default=20, minimum=1, maximum=100),
 }
 
 

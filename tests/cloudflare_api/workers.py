@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.cloudflare_api.core import (
-    ACCOUNT, CREATED, ApiError, Call, Handler, Raw, error, field_at, invalid, no_route, ordered, whole_list_info,
+    ACCOUNT, CREATED, ApiError, Call, Handler, Raw, error, field_at, invalid, no_route, ordered,
 )
 from tests.cloudflare_api.seed import HEX32, SCRIPT_NAME, Account, CustomDomain
 from tests.cloudflare_api.storage import StorageApi
@@ -348,9 +348,12 @@ class WorkersApi(StorageApi):
                 raise invalid(f"Version {version.id} is older than the {DEPLOYABLE_VERSIONS} newest versions of Worker {worker.name}")
             self._check_still_bound(version)
             chosen.append(version)
+        # A rollback (to a version older than the one deployed) must not bring back other
+        # secrets than the deployed version's without force; a newer version may change them.
         current = worker.current
-        if current is not None and not call.flag("force") and any(v.secrets() != current.secrets() for v in chosen):
-            raise ApiError(400, error(10220, "The secrets of the versions to deploy differ from those of the deployed version; "
+        if current is not None and not call.flag("force") and any(
+                v.number < current.number and v.secrets() != current.secrets() for v in chosen):
+            raise ApiError(400, error(10220, "The secrets of the version to roll back to differ from those of the deployed version; "
                                              "deploy with force=true to go ahead"))
         deployment = self._deploy(worker, shares, _annotations(body), "deployment")
         return _deployment_answer(deployment), None
@@ -384,8 +387,7 @@ class WorkersApi(StorageApi):
 
     # Workers (/workers/workers) and their versions.
     def _workers(self, params: dict[str, str], call: Call) -> tuple[Any, dict[str, Any]]:
-        workers = [self._worker_answer(w) for w in self.workers]
-        return workers, whole_list_info(workers)
+        return self._page("workers", [self._worker_answer(w) for w in self.workers], call)
 
     def _create_worker(self, params: dict[str, str], call: Call) -> tuple[Any, None]:
         body = call.json_object()
@@ -420,8 +422,8 @@ class WorkersApi(StorageApi):
         return None, None
 
     def _versions(self, params: dict[str, str], call: Call) -> tuple[Any, dict[str, Any]]:
-        versions = [_version_answer(v, modules=False) for v in reversed(self._worker(params["worker"]).versions)]
-        return versions, whole_list_info(versions)
+        # The newest first, as the reference says of a Worker's versions.
+        return self._page("versions", [_version_answer(v, modules=False) for v in reversed(self._worker(params["worker"]).versions)], call)
 
     def _get_version(self, params: dict[str, str], call: Call) -> tuple[Any, None]:
         worker = self._worker(params["worker"])
