@@ -1,6 +1,8 @@
-"""The loopback Cloudflare API (tests/cloudflare_api.py) as its two kinds of client meet it:
-the official SDK, exactly as make adopt uses it, and plain HTTP, which sees the envelope,
-the pagination fields and the error answers the reference documents."""
+"""The loopback Cloudflare API (tests/cloudflare_api/) as its clients meet it: the official
+SDK, exactly as make adopt uses it; plain HTTP, which sees the envelope, the pagination
+fields and the error answers the reference documents; and the requests
+terraform-provider-cloudflare v5.24.0 makes to create, read, update and delete the fleet's
+resource types, each written as its resource.go builds it where the SDK builds another."""
 
 from __future__ import annotations
 
@@ -580,16 +582,16 @@ def test_a_script_upload_is_answered_back_by_every_read_the_provider_makes(api: 
     assert (script["id"], script["has_modules"], script["handlers"], script["compatibility_date"], script["compatibility_flags"]) == (
         "blaze-gateway", True, ["fetch", "scheduled"], "2025-06-01", ["nodejs_compat"])
     assert script["observability"]["logs"] == {"persist": True, "enabled": True, "invocation_logs": True, "head_sampling_rate": 0.5}
-    assert "bindings" not in script and script["placement"] == {}
+    assert "bindings" not in script and "placement" not in script
     # workers_script's Read: the service's default environment, the settings, the content.
     service = http(api, "GET", f"/accounts/{ACCOUNT_ID}/workers/services/blaze-gateway")[1]["result"]
-    assert service["default_environment"]["script"] == script
+    assert service["default_environment"]["script"] == script | {"placement": {}}
     settings = http(api, "GET", f"/accounts/{ACCOUNT_ID}/workers/scripts/blaze-gateway/settings")[1]["result"]
     sent = fleet_metadata()["bindings"]
     assert settings["bindings"] == [sent[0], sent[1] | {"database_id": ODDS_DB}, sent[2], sent[3], sent[4],
                                     {"name": "UPSTREAM_KEY", "type": "secret_text"}]
-    assert (settings["compatibility_date"], settings["usage_model"], settings["observability"]) == (
-        "2025-06-01", "standard", script["observability"])
+    assert (settings["compatibility_date"], settings["usage_model"], settings["observability"], settings["placement"]) == (
+        "2025-06-01", "standard", script["observability"], {})
     assert "limits" not in settings and "not-a-real-key" not in json.dumps(settings)
     content = sdk(api).workers.scripts.content.get("blaze-gateway", account_id=ACCOUNT_ID)
     assert content.read() == MODULE and hashlib.sha256(content.read()).hexdigest() == hashlib.sha256(MODULE).hexdigest()

@@ -21,7 +21,7 @@ from tests.cloudflare_api.core import (
 from tests.cloudflare_api.seed import BUCKET_NAME, HEX32, R2_JURISDICTION, R2_LOCATION, UUID, Account
 
 BOOKMARK = "00000001-00000002-00004e2f-0a83ea2fceebc654de0640c422be4653"
-D1_JURISDICTIONS = ("eu", "fedramp")
+D1_JURISDICTIONS = ("eu", "us", "fedramp")
 READ_REPLICATION_MODES = ("auto", "disabled")
 STORAGE_CLASSES = ("Standard", "InfrequentAccess")
 CORS_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
