@@ -507,11 +507,14 @@ def test_a_notification_policy_answers_only_its_id_to_writes_and_everything_to_r
     read = http(api, "GET", f"/accounts/{ACCOUNT_ID}/alerting/v3/policies/{policy_id}")[1]["result"]
     assert read == body | {"id": policy_id, "description": "", "created": CREATED, "modified": CREATED}
     status, envelope = http(api, "PUT", f"/accounts/{ACCOUNT_ID}/alerting/v3/policies/{policy_id}",
-                            body | {"enabled": False, "description": "paused", "mechanisms": {"email": [{"id": "ops@blaze.example"}]}})
+                            # As the provider's MarshalForUpdate sends it: null for what the state had and the plan drops.
+                            body | {"enabled": False, "description": "paused",
+                                    "mechanisms": {"email": [{"id": "ops@blaze.example"}], "webhooks": None}})
     assert (status, envelope["result"]) == (200, {"id": policy_id})
     changed = client.alerting.policies.get(policy_id, account_id=ACCOUNT_ID)
     assert changed is not None and (changed.enabled, changed.description) == (False, "paused")
     assert changed.mechanisms is not None and [e.id for e in changed.mechanisms.email or []] == ["ops@blaze.example"]
+    assert changed.mechanisms.webhooks is None
     client.alerting.policies.delete(policy_id, account_id=ACCOUNT_ID)
     assert not_found_code(lambda: client.alerting.policies.get(policy_id, account_id=ACCOUNT_ID)) == 17001
     status, envelope = http(api, "POST", f"/accounts/{ACCOUNT_ID}/alerting/v3/policies", {"name": "no mechanisms", "alert_type": "workers_alert"})

@@ -79,17 +79,15 @@ class AlertingApi(ApiBase):
         return _policy(self._found(self.policies, params["policy"], call)), None
 
     def _create_policy(self, params: dict[str, str], call: Call) -> tuple[Any, None]:
-        body = call.json_object()
-        policy = _Policy(self.ids.uuid("policy", str(body.get("name"))), "", "")
-        _set_policy(policy, body)
+        fields = _policy_fields(call.json_object())
+        policy = _Policy(self.ids.uuid("policy", fields["name"]), **fields)
         self.policies.append(policy)
         return {"id": policy.id}, None
 
     def _update_policy(self, params: dict[str, str], call: Call) -> tuple[Any, None]:
+        # A PUT replaces the whole policy: what it leaves out goes back to the default.
         policy = self._found(self.policies, params["policy"], call)
-        updated = _Policy(policy.id, "", "")
-        _set_policy(updated, call.json_object())
-        self.policies[self.policies.index(policy)] = updated
+        self.policies[self.policies.index(policy)] = _Policy(policy.id, **_policy_fields(call.json_object()))
         return {"id": policy.id}, None
 
     def _delete_policy(self, params: dict[str, str], call: Call) -> tuple[Any, None]:
@@ -120,21 +118,21 @@ class AlertingApi(ApiBase):
         return None, None
 
 
-def _set_policy(policy: _Policy, body: dict[str, Any]) -> None:
-    for required in ("name", "alert_type", "mechanisms"):
-        if not body.get(required):
+def _policy_fields(body: dict[str, Any]) -> dict[str, Any]:
+    for required, kind in (("name", str), ("alert_type", str), ("mechanisms", dict)):
+        if not body.get(required) or not isinstance(body[required], kind):
             raise invalid(f"{required} is required")
-    mechanisms = body["mechanisms"]
-    if not isinstance(mechanisms, dict) or set(mechanisms) - set(MECHANISMS):
+    # An update sends null for a kind of mechanism the policy had and no longer has.
+    mechanisms = {kind: targets for kind, targets in body["mechanisms"].items() if targets is not None}
+    if set(mechanisms) - set(MECHANISMS):
         raise invalid(f"mechanisms are among {', '.join(MECHANISMS)}")
     for kind, targets in mechanisms.items():
         if not isinstance(targets, list) or not all(isinstance(t, dict) and isinstance(t.get("id"), str) for t in targets):
             raise invalid(f"mechanisms.{kind} must be a list of {{\"id\": ...}}")
-    policy.name, policy.alert_type, policy.mechanisms = body["name"], body["alert_type"], mechanisms
-    policy.enabled = body.get("enabled", True)
-    policy.description = body.get("description") or ""
-    policy.filters = body.get("filters") or {}
-    policy.alert_interval = body.get("alert_interval")
+    return {"name": body["name"], "alert_type": body["alert_type"], "mechanisms": mechanisms,
+            "enabled": body["enabled"] if isinstance(body.get("enabled"), bool) else True,
+            "description": body.get("description") or "", "filters": body.get("filters") or {},
+            "alert_interval": body.get("alert_interval")}
 
 
 def _policy(policy: _Policy) -> dict[str, Any]:
