@@ -1,4 +1,4 @@
-"""The D1 endpoints of the loopback Cloudflare API (tests/cloudflare_api.py) as real wrangler
+"""The D1 endpoints of the loopback Cloudflare API (tests/cloudflare_api/) as real wrangler
 meets them: query, Time Travel bookmark and restore over a real SQLite database per D1
 database id, for any account id, each database created empty on first use.
 

@@ -1,6 +1,6 @@
 """`make adopt STACK=prod` against a whole live account, as a user runs it (one process).
 
-The account is the loopback Cloudflare v4 API of the tests (tests/cloudflare_api.py) with
+The account is the loopback Cloudflare v4 API of the tests (tests/cloudflare_api/) with
 every resource both stacks declare, so the numbers count this machine's work (the SDK,
 paging, matching, the baselines' schema comparison) and loopback round trips, not
 Cloudflare's latency: with the real API each of the requests costs a round trip more.

@@ -1,5 +1,5 @@
 """`make adopt` and `make audit` against a live account: the loopback Cloudflare v4 API of
-tests/cloudflare_api.py, with the official SDK pointed at it by CLOUDFLARE_BASE_URL.
+tests/cloudflare_api/, with the official SDK pointed at it by CLOUDFLARE_BASE_URL.
 
 The account is built from both stacks' plans, as the seed's hand-made fleet would be: every
 declared Worker, database (its tables made by hand, no d1_migrations), namespace, bucket,

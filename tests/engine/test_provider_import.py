@@ -1,7 +1,7 @@
 """`make adopt`'s import ids, imported by the Cloudflare provider's own import code.
 
 The import file is written by delivery/adopt.main against the loopback account
-(tests/cloudflare_api.py); each Cloudflare entry's id then goes to `schemacheck import`, the
+(tests/cloudflare_api/); each Cloudflare entry's id then goes to `schemacheck import`, the
 Terraform provider's ImportState for its type (what `pulumi import --file` runs through the
 bridge), pointed at the same loopback API. The provider must parse every id, ask the API for
 exactly the declared resource, and get back a state that names it.
