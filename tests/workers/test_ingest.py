@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 
@@ -205,3 +206,50 @@ def test_every_catalog_feed_reaches_its_upstream_or_is_a_documented_gap(start: S
         assert run["error"].startswith(expected), (worker.name, run["error"])
     assert {(w.vars["PROVIDER"], w.vars["FEED"]) for w in ingest} >= WITHOUT_ADAPTER
     assert len(stub.received()) >= len(ingest) - len(WITHOUT_ADAPTER)
+
+
+# Cloudflare allows a Worker 1,000 KV operations per invocation (local workerd does not
+# enforce it, so the test counts them); a whole MLB regular season is 2,430 games.
+KV_OPERATIONS_PER_INVOCATION = 1000
+SEASON_GAMES = 2430
+SEASON_TEAMS = [f"T{i:02d}" for i in range(30)]
+
+
+def whole_season(season: int, runs: int) -> list[dict]:
+    """2,430 final games, 13 a day from late March, every team at home and away."""
+    start = date(season, 3, 27)
+    return [
+        game(i + 1, (start + timedelta(days=i // 13)).isoformat(), SEASON_TEAMS[i % 30], SEASON_TEAMS[(i + 1 + (i // 30) % 29) % 30],
+             "Final", runs, runs + 1)
+        for i in range(SEASON_GAMES)
+    ]
+
+
+def test_a_whole_season_changing_stays_within_the_kv_operations_of_one_invocation(start: Start, upstream: LoopbackStub, catalog: Catalog) -> None:
+    kv = ("CACHE", "CURSORS", "ETAGS")
+    mf = start([SCHEDULE, "blaze-mlb-scores", "blaze-mlb-schedule"], vars={"UPSTREAM_URL": f"{upstream.url}/v3/mlb"},
+               secrets={"UPSTREAM_API_KEY": API_KEY}, count_kv=[(SCHEDULE, binding) for binding in kv])
+    cron = catalog.worker(SCHEDULE).crons[0]
+    t0 = now_ms()
+    season = int(eastern_date(t0)[:4])
+    upstream.answer(f"/v3/mlb/scores/json/Standings/{season}", json_answer([]))
+    upstream.answer("/v3/mlb/scores/json/Stadiums", json_answer([]))
+
+    def season_run(runs: int, at_ms: int) -> int:
+        upstream.answer(f"/v3/mlb/scores/json/Games/{season}", json_answer(whole_season(season, runs)))
+        assert run(mf, SCHEDULE, at_ms, cron) == "ok"
+        return sum(sum(mf.kv_operations(SCHEDULE, binding).values()) for binding in kv)
+
+    assert season_run(1, t0) <= KV_OPERATIONS_PER_INVOCATION
+    assert mf.d1(SCHEDULE, "DB", "SELECT COUNT(*) AS n FROM games") == [{"n": SEASON_GAMES}]
+    first_day = f"{season}-03-27"
+    views = [("blaze-mlb-scores", f"/api/v1/mlb/scores?date={first_day}"), ("blaze-mlb-scores", "/api/v1/mlb/scores/1"),
+             ("blaze-mlb-schedule", f"/api/v1/mlb/schedule?team=T00&from={first_day}&to={first_day}")]
+    cached = [mf.fetch(worker, f"https://api.blazesportsintel.com{path}") for worker, path in views]
+    assert [r.headers["x-cache"] for r in cached] == ["MISS"] * len(views)
+
+    # Every game of the season changes in one run: still within the budget, and every view goes.
+    assert season_run(2, t0 + 3_600_000) <= KV_OPERATIONS_PER_INVOCATION
+    again = [mf.fetch(worker, f"https://api.blazesportsintel.com{path}") for worker, path in views]
+    assert [r.headers["x-cache"] for r in again] == ["MISS"] * len(views)
+    assert again[1].json()["data"]["home_score"] == 2

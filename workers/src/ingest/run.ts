@@ -179,7 +179,7 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
     if (changed) {
       const batch = await parseAll(fetched, context);
       const written = await writeBatch(env.DB, batch, sport, stamp);
-      await new CacheManager(env.CACHE, ctx).invalidateTags(written.tags);
+      await new CacheManager(env.CACHE, ctx).invalidate(written.tags);
       if (feed.ticker) await publishTicker(env, sport, batch, now);
       await Promise.all(fetched.filter((f) => f.etag && f.body !== null).map((f) => env.ETAGS.put(f.etagKey, f.etag!)));
       rowsWritten = written.changedRows;

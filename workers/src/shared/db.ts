@@ -65,10 +65,12 @@ export class Select {
     return this;
   }
 
-  /** A case-insensitive substring match; `%`, `_` and `\` in the text match themselves. */
+  /**
+   * A substring match, case-insensitive for ASCII letters as LIKE is, of any length: D1
+   * refuses LIKE patterns over 50 bytes, and no character of the text is special.
+   */
   whereContains(column: string, text: string): this {
-    const escaped = text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-    this.conditions.push({ sql: `${identifier(column)} LIKE ? ESCAPE '\\'`, params: [`%${escaped}%`] });
+    this.conditions.push({ sql: `instr(lower(${identifier(column)}), ?) > 0`, params: [text.toLowerCase()] });
     return this;
   }
 
