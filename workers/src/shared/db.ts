@@ -14,6 +14,13 @@ export interface Query {
   params: SqlValue[];
 }
 
+/**
+ * A condition on sqlite_master's `name` that keeps the database's own objects: not SQLite's
+ * (sqlite_...) nor D1's (_cf_...). GLOB, as LIKE would read '_' as any character and leave
+ * out tables such as ncf_polls.
+ */
+export const OWN_OBJECTS = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
+
 // D1 binds at most 100 parameters per statement.
 const MAX_BOUND_PARAMETERS = 100;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
