@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
 from typing import Callable, Iterator
 
 import pytest
@@ -12,6 +11,7 @@ from stacks.catalog import Catalog
 from tests.workers.conftest import Start
 from tests.workers.stubs import Answer, LoopbackStub
 from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms, stadium
+from workers.fixtures import SEASON_GAMES, season_games
 from workers.local import Instance
 
 LIVE = "blaze-mlb-ingest-live"
@@ -226,18 +226,6 @@ def test_every_catalog_feed_reaches_its_upstream_or_is_a_documented_gap(start: S
 # Cloudflare allows a Worker 1,000 KV operations per invocation (local workerd does not
 # enforce it, so the test counts them); a whole MLB regular season is 2,430 games.
 KV_OPERATIONS_PER_INVOCATION = 1000
-SEASON_GAMES = 2430
-SEASON_TEAMS = [f"T{i:02d}" for i in range(30)]
-
-
-def whole_season(season: int, runs: int) -> list[dict]:
-    """2,430 final games, 13 a day from late March, every team at home and away."""
-    start = date(season, 3, 27)
-    return [
-        game(i + 1, (start + timedelta(days=i // 13)).isoformat(), SEASON_TEAMS[i % 30], SEASON_TEAMS[(i + 1 + (i // 30) % 29) % 30],
-             "Final", runs, runs + 1)
-        for i in range(SEASON_GAMES)
-    ]
 
 
 def test_a_whole_season_changing_stays_within_the_kv_operations_of_one_invocation(start: Start, upstream: LoopbackStub, catalog: Catalog) -> None:
@@ -251,7 +239,7 @@ def test_a_whole_season_changing_stays_within_the_kv_operations_of_one_invocatio
     upstream.answer("/v3/mlb/scores/json/Stadiums", json_answer([]))
 
     def season_run(runs: int, at_ms: int) -> int:
-        upstream.answer(f"/v3/mlb/scores/json/Games/{season}", json_answer(whole_season(season, runs)))
+        upstream.answer(f"/v3/mlb/scores/json/Games/{season}", json_answer(season_games(season, runs)))
         assert run(mf, SCHEDULE, at_ms, cron) == "ok"
         return sum(sum(mf.kv_operations(SCHEDULE, binding).values()) for binding in kv)
 
