@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Callable, Iterator
 
 import pytest
 
 from stacks.catalog import Catalog
+from tests.conftest import ROOT
 from tests.workers.conftest import Start
 from tests.workers.stubs import Answer, LoopbackStub
 from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms, stadium
@@ -339,3 +341,16 @@ def test_an_oversized_upstream_response_fails_the_run_unread(live: tuple[Instanc
     (failed,) = ledger(mf)
     assert (failed["status"], failed["error"]) == ("failed", "the upstream's response is larger than 10 MiB")
     assert mf.r2_list(LIVE, "ARCHIVE", "raw/") == []
+
+
+def test_the_runbooks_query_leads_from_a_failed_run_to_its_archived_body(start: Start, upstream: LoopbackStub, catalog: Catalog) -> None:
+    # docs/RUNBOOK.md, "A feed sends garbage": its ledger query, run here on a local ledger.
+    runbook = (ROOT / "docs" / "RUNBOOK.md").read_text()
+    (query,) = re.findall(r'npx wrangler d1 execute blaze-ingest-log --remote --command "([^"]+)"', runbook)
+    worker = "blaze-mlb-ingest-statcast"
+    mf = start([worker], vars={"UPSTREAM_URL": upstream.url})
+    upstream.answer("/leaderboard/expected_statistics", Answer(200, HTML_PAGE, {"content-type": "text/html"}))
+    assert run(mf, worker, now_ms(), catalog.worker(worker).crons[0]) == "exception"
+    (failed,) = mf.d1(worker, "LOG", query)
+    assert failed["error"].startswith("the upstream's CSV lacks the columns") and failed["upstream_status"] == 200
+    assert mf.r2_get(worker, "ARCHIVE", failed["archived"] + "0.csv") == HTML_PAGE

@@ -205,6 +205,8 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
   const today = easternDate(now);
   const cursorKey = `cursor:${sport}:${provider}:${feedName}`;
   let result: RunResult;
+  // Kept for a failure after the fetch too: a 200 with a page of garbage is worth knowing as such.
+  let upstreamStatus: number | null = null;
   try {
     const feed = feedFor(provider, feedName);
     if (!feed) throw new UpstreamError(`no adapter for feed ${feedName} of provider ${provider}`, null);
@@ -228,7 +230,7 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
         }),
     );
     // A feed with nothing to ask this time (no upcoming games) made no request at all.
-    const upstreamStatus = fetched.length > 0 ? Math.max(...fetched.map((f) => f.status)) : null;
+    upstreamStatus = fetched.length > 0 ? Math.max(...fetched.map((f) => f.status)) : null;
     const changed = fetched.some((f) => f.body !== null);
     let rowsWritten = 0;
     if (changed) {
@@ -247,7 +249,7 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
   } catch (err) {
     const known = err instanceof UpstreamError || err instanceof PayloadError;
     const message = known ? err.message : `unexpected ${err instanceof Error ? err.name : "error"}: ${err instanceof Error ? err.message : String(err)}`;
-    result = { status: "failed", upstreamStatus: err instanceof UpstreamError ? err.status : null, rowsWritten: 0, error: message };
+    result = { status: "failed", upstreamStatus: err instanceof UpstreamError ? err.status : upstreamStatus, rowsWritten: 0, error: message };
   }
   await new DatabaseManager(env.LOG).write({
     sql: `INSERT INTO ingest_runs (sport, feed, started_at, finished_at, status, upstream_status, rows_written, error)
