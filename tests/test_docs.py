@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 
@@ -152,3 +153,37 @@ def test_a_diagram_mermaid_cannot_parse_is_refused(tmp_path) -> None:
 
     with pytest.raises(diagram.RenderError, match="mermaid-cli failed"):
         diagram.render_svgs({"broken": ["flowchart LR", "  a[\"x\"] --> ((("]}, tmp_path)
+
+
+def test_rendering_a_source_twice_gives_the_same_bytes(tmp_path) -> None:
+    # The "neo" look draws stadiums, parallelograms and cylinders with rough.js, whose
+    # jitter is random unless seeded: the same source came out different on every run.
+    source = {"shapes": ["flowchart LR", '  a(["blaze-a"])', '  b(["blaze-b"])', '  c[/"KV c"/]', '  d[("D1 d")]', "  a --> b", "  c --> a", "  a --> d"]}
+    diagram.render_svgs(source, tmp_path / "first")
+    diagram.render_svgs(source, tmp_path / "second")
+    assert (tmp_path / "first" / "shapes.svg").read_bytes() == (tmp_path / "second" / "shapes.svg").read_bytes()
+
+
+def test_a_catalog_change_renders_only_the_diagrams_it_changes(project: ProjectCopy, tmp_path) -> None:
+    out = tmp_path / "diagrams"
+    shutil.copytree(ROOT / "docs" / "diagrams", out)
+    committed = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    def slow_weather(document: dict) -> None:
+        (weather,) = [w for w in document["workers"] if w["name"] == "blaze-mlb-ingest-weather"]
+        weather["crons"] = ["45 */3 * * *"]
+
+    project.edit_yaml("stacks/catalog/workers.yaml", slow_weather)
+    rendered = docs.write_diagrams(load_catalog(project.root), STACKS, out)
+    assert rendered == ["scheduled-ingest-mlb"]
+    changed = sorted(name for name, data in committed.items() if (out / name).read_bytes() != data)
+    assert changed == ["index.json", "scheduled-ingest-mlb.svg"]
+    assert "At 45 minutes past the hour, every 3 hours UTC" in (out / "scheduled-ingest-mlb.svg").read_text()
+
+
+def test_a_new_renderer_makes_every_diagram_stale(monkeypatch) -> None:
+    # The index records the source and the toolchain each SVG came from.
+    before = docs.diagram_index(CATALOG, STACKS)
+    monkeypatch.setattr(docs, "RENDERER", (ROOT / "tools" / "mermaid" / "package.json",))
+    after = docs.diagram_index(CATALOG, STACKS)
+    assert before.keys() == after.keys() and all(before[name] != after[name] for name in before)

@@ -1,4 +1,5 @@
-"""Workers in workerd on this machine: cached read latency and upload throughput.
+"""Workers in workerd on this machine: cached read latency, upload throughput, and one
+ingestion run of a whole MLB season (its time and its KV operations).
 
 Requests go over real HTTP (keep-alive) to the port Miniflare opens for the entry
 Worker, so each number includes workerd's HTTP handling, as a client would see it
@@ -12,11 +13,14 @@ import os
 import statistics
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from stacks import PROJECT_ROOT
 from stacks.catalog import load_catalog
+from workers.fixtures import SEASON_GAMES, FixtureServer, season_games
 from workers.local import Driver, Instance
 
 READS = 1000
@@ -117,11 +121,50 @@ def measure_uploads(driver: Driver, runs: int) -> list[str]:
     ]
 
 
+def measure_ingestion(driver: Driver, runs: int) -> list[str]:
+    worker, kv = "blaze-mlb-ingest-schedule", ("CACHE", "CURSORS", "ETAGS")
+    catalog = load_catalog(PROJECT_ROOT)
+    at_ms = int(time.time() * 1000)
+    season = int(datetime.fromtimestamp(at_ms / 1000, ZoneInfo("America/New_York")).strftime("%Y"))
+    # SportsDataIO's schedule feed of the season: every game, no standings or stadiums.
+    games: list[dict[str, object]] = []
+    upstream = FixtureServer(answers=lambda path: (200, games if path.startswith(f"/v3/mlb/scores/json/Games/{season}") else []))
+    seconds: dict[str, list[float]] = {"insert": [], "change": []}
+    operations: dict[str, int] = {}
+    try:
+        for _ in range(runs):
+            instance = driver.start(catalog, [worker], vars={"UPSTREAM_URL": f"{upstream.url}/v3/mlb"},
+                                    secrets={"UPSTREAM_API_KEY": "bench"}, count_kv=[(worker, binding) for binding in kv])
+            try:
+                for step, scores in (("insert", 1), ("change", 2)):
+                    games[:] = season_games(season, scores)
+                    began = time.perf_counter()
+                    assert instance.scheduled(worker, "7 * * * *", at_ms)["outcome"] == "ok"
+                    seconds[step].append(time.perf_counter() - began)
+                    operations[step] = sum(sum(instance.kv_operations(worker, binding).values()) for binding in kv)
+            finally:
+                instance.close()
+    finally:
+        upstream.close()
+    return [
+        f"## A whole season in one ingestion run (`{worker}`)",
+        "",
+        f"{SEASON_GAMES} games of SportsDataIO's schedule feed from loopback, written by one cron run into a fresh",
+        f"local D1, then all of them changed by the next; median of {runs} fresh instances. KV operations are",
+        "counted on the Worker's bindings (Cloudflare allows 1,000 per invocation; workerd does not count).",
+        "",
+        "| run | wall time | KV operations |",
+        "|---|---|---|",
+        *(f"| {step}: {SEASON_GAMES} games {'written' if step == 'insert' else 'changed'} | {statistics.median(seconds[step]) * 1000:.0f} ms | {operations[step]} |" for step in seconds),
+        "",
+    ]
+
+
 def measure_workers(runs: int) -> list[str]:
     """The Markdown section for BENCHMARKS.md (tools/bench.py)."""
     driver = Driver(PROJECT_ROOT)
     try:
-        return measure_reads(driver) + measure_uploads(driver, runs)
+        return measure_reads(driver) + measure_uploads(driver, runs) + measure_ingestion(driver, runs)
     finally:
         driver.close()
 

@@ -19,6 +19,9 @@ from workers.node import node_binary
 
 MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
 PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"
+# Mermaid's configuration. The "neo" look draws shapes with rough.js, whose jitter is random
+# unless seeded: with a fixed seed, one source always renders to the same bytes.
+CONFIG = Path("tools") / "mermaid" / "config.json"
 MAX_EDGES = 60  # above this a diagram is split (or summarised); a reader cannot follow more
 
 # Binding kind -> (shape opening, shape closing, label prefix). Databases and buckets are
@@ -93,7 +96,7 @@ def render_svgs(sources: dict[str, list[str]], out: Path, root: Path = PROJECT_R
         document = "\n".join(f"```mermaid\n{chr(10).join(sources[name])}\n```\n" for name in names)
         (Path(tmp) / "in.md").write_text(document)
         done = subprocess.run(
-            [node_binary(), str(mmdc), "-p", str(root / PUPPETEER), "-q",
+            [node_binary(), str(mmdc), "-p", str(root / PUPPETEER), "-c", str(root / CONFIG), "-q",
              "-i", str(Path(tmp) / "in.md"), "-o", str(Path(tmp) / "out.md")],
             capture_output=True, text=True, check=False, timeout=600,
         )

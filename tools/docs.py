@@ -19,9 +19,12 @@ it would pass MAX_EDGES (tools/diagram.py draws and renders them):
 The output depends only on those files, so a test regenerates it and fails when the
 committed one is stale. Each diagram is also rendered to docs/diagrams/<slug>.svg by the
 real Mermaid toolchain (mermaid-cli from tools/mermaid with Debian's chromium), which
-checks its syntax and shows the picture where Mermaid is not rendered; the SVG's bytes
-depend on the machine's fonts, so `diagrams/index.json` records the source each one was
-rendered from. Exit codes: 0 written (or, with --check, current); 1 stale or not rendered.
+checks its syntax and shows the picture where Mermaid is not rendered. Rendering is
+reproducible (fonts from the toolchain's lockfile, embedded whole; rough.js seeded), and
+`diagrams/index.json` records the source and toolchain each SVG was rendered from, so
+`make docs` renders only the diagrams whose record changed and a change to the catalog
+rewrites no other picture. Exit codes: 0 written (or, with --check, current); 1 stale or
+not rendered.
 """
 
 from __future__ import annotations
@@ -38,12 +41,14 @@ from typing import Callable, Iterable, Iterator
 from stacks import PROJECT_ROOT, cron
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from stacks.settings import Settings
-from tools.diagram import MAX_EDGES, RenderError, edge_count, fan_out, flowchart, node_id, render_svgs, target_node
+from tools.diagram import CONFIG, MAX_EDGES, RenderError, edge_count, fan_out, flowchart, node_id, render_svgs, target_node
 from tools.offline import stack_settings
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
 DIAGRAMS = Path("docs") / "diagrams"
 LIMITS_FILE = Path("policies") / "prod.json"
+# What an SVG is made with besides its source: a new one makes every diagram stale.
+RENDERER = (Path("tools") / "mermaid" / "package-lock.json", CONFIG)
 SPORTS = ("mlb", "nfl", "nba", "ncaaf", "ncaab", "cbase")
 
 
@@ -363,22 +368,30 @@ def slug(title: str) -> str:
 
 
 def _digest(diagram: list[str]) -> str:
-    return hashlib.sha256("\n".join(diagram).encode()).hexdigest()
+    renderer = b"".join(hashlib.sha256((PROJECT_ROOT / path).read_bytes()).digest() for path in RENDERER)
+    return hashlib.sha256(renderer + "\n".join(diagram).encode()).hexdigest()
 
 
 def diagram_index(catalog: Catalog, stacks: dict[str, Settings]) -> dict[str, str]:
-    """slug -> sha256 of the Mermaid source each committed SVG must be rendered from."""
+    """slug -> sha256 of the toolchain and the Mermaid source each committed SVG must be rendered from."""
     return {slug(title): _digest(diagram) for title, diagram in all_diagrams(catalog, stacks)}
 
 
-def write_diagrams(catalog: Catalog, stacks: dict[str, Settings], root: Path = PROJECT_ROOT) -> None:
-    target = root / DIAGRAMS
+def write_diagrams(catalog: Catalog, stacks: dict[str, Settings], out: Path = PROJECT_ROOT / DIAGRAMS) -> list[str]:
+    """Renders into `out` the diagrams whose record in its index.json changed (or whose SVG
+    is missing), removes those no longer drawn, and records them all; returns the rendered."""
+    index = out / "index.json"
+    recorded = json.loads(index.read_text()) if index.is_file() else {}
+    current = diagram_index(catalog, stacks)
     sources = {slug(title): diagram for title, diagram in all_diagrams(catalog, stacks)}
-    render_svgs(sources, target, root)
-    for stale in target.glob("*.svg"):
-        if stale.stem not in sources:
-            stale.unlink()
-    (target / "index.json").write_text(json.dumps(diagram_index(catalog, stacks), indent=2, sort_keys=True) + "\n")
+    stale = {name: source for name, source in sources.items() if recorded.get(name) != current[name] or not (out / f"{name}.svg").is_file()}
+    if stale:
+        render_svgs(stale, out)
+    for gone in out.glob("*.svg"):
+        if gone.stem not in sources:
+            gone.unlink()
+    index.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
+    return sorted(stale)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,11 +413,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     path.write_text(text)
     try:
-        write_diagrams(catalog, stacks)
+        rendered = write_diagrams(catalog, stacks)
     except RenderError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {OUT} and {len(diagram_index(catalog, stacks))} diagrams in {DIAGRAMS}")
+    print(f"wrote {OUT}; rendered {len(rendered)} of {len(diagram_index(catalog, stacks))} diagrams in {DIAGRAMS} (the others' sources are unchanged)")
     return 0
 
 

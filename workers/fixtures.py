@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler
+from typing import Callable
 
 from workers.loopback import LoopbackServer
 
@@ -42,6 +44,21 @@ def game(
     }
 
 
+SEASON_GAMES = 2430  # an MLB regular season: 30 teams, 162 games each
+SEASON_TEAMS = [f"T{i:02d}" for i in range(30)]
+
+
+def season_games(season: int, runs: int) -> list[dict[str, object]]:
+    """A whole regular season of final games, 13 a day from late March, every team at home
+    and away; `runs` sets the scores, so a second call with another value changes every game."""
+    start = date(season, 3, 27)
+    return [
+        game(i + 1, (start + timedelta(days=i // 13)).isoformat(), SEASON_TEAMS[i % 30], SEASON_TEAMS[(i + 1 + (i // 30) % 29) % 30],
+             "Final", runs, runs + 1)
+        for i in range(SEASON_GAMES)
+    ]
+
+
 def games_on(day: str) -> list[dict[str, object]]:
     """The fixture's games of `day` (YYYY-MM-DD): one final, one in progress, one scheduled."""
     base = int(day.replace("-", "")) * 10
@@ -67,12 +84,13 @@ def answer(path: str) -> tuple[int, object]:
 
 
 class FixtureServer:
-    """The fixture upstream on 127.0.0.1 (a free port unless one is given), in a thread."""
+    """The fixture upstream on 127.0.0.1 (a free port unless one is given), in a thread;
+    `answers` gives each path's status and JSON payload (`answer` unless told otherwise)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, answers: Callable[[str], tuple[int, object]] = answer) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                status, payload = answer(self.path)
+                status, payload = answers(self.path)
                 body = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")

@@ -183,6 +183,7 @@ class Driver:
         per_worker: Mapping[str, Mapping[str, str]] | None = None,
         routes: Mapping[str, list[str]] | None = None,
         entry: Mapping[str, Any] | None = None,
+        count_kv: Iterable[tuple[str, str]] = (),
     ) -> Instance:
         """A fresh Miniflare with the named Workers (and their service targets).
 
@@ -191,6 +192,7 @@ class Driver:
         requests to /cdn-cgi/handler/scheduled?cron=... run the crons (for make dev).
         `per_worker` and `routes`: see `miniflare_workers`. `entry` is a Miniflare worker
         put first, so it answers what no route matches (Miniflare's fallback is the first).
+        `count_kv` names (Worker, KV binding) pairs whose operations `kv_operations` counts.
         """
         build_bundles(self.root, {family: spec.entry for family, spec in catalog.families.items()})
         workers, migrations = miniflare_workers(self.root, catalog, names, vars or {}, secrets or {}, per_worker, routes)
@@ -203,6 +205,9 @@ class Driver:
             options["port"] = port
         if triggers:
             options["triggers"] = True
+        counted = [{"worker": worker, "binding": binding} for worker, binding in count_kv]
+        if counted:
+            options["countKv"] = counted
         started = self.call("start", **options)
         return Instance(self, started["handle"], started["url"], [w["name"] for w in workers], start_seconds=started["seconds"])
 
@@ -295,6 +300,10 @@ class Instance:
     def kv_list(self, worker: str, binding: str, prefix: str = "") -> list[str]:
         return self.driver.call("kv", handle=self.handle, worker=worker, binding=binding, action="list", key=prefix)
 
+    def kv_expirations(self, worker: str, binding: str, prefix: str = "") -> dict[str, int | None]:
+        """Each key under `prefix` with its expiration (epoch seconds), None for a key that never expires."""
+        return self.driver.call("kv", handle=self.handle, worker=worker, binding=binding, action="expirations", key=prefix)
+
     def r2_list(self, worker: str, binding: str, prefix: str = "") -> list[str]:
         return self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="list", key=prefix)
 
@@ -309,6 +318,10 @@ class Instance:
 
     def r2_put(self, worker: str, binding: str, key: str, body: bytes) -> None:
         self.driver.call("r2", handle=self.handle, worker=worker, binding=binding, action="put", key=key, body=base64.b64encode(body).decode())
+
+    def kv_operations(self, worker: str, binding: str, reset: bool = True) -> dict[str, int]:
+        """The calls a counted KV binding (`count_kv`) received, by operation, since the last reset."""
+        return self.driver.call("kvOperations", handle=self.handle, worker=worker, binding=binding, reset=reset)
 
     def blocked(self) -> list[str]:
         """URLs the Workers tried to fetch outside loopback (answered 502 by the driver)."""

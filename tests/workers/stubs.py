@@ -29,6 +29,8 @@ class Answer:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    # False: no Content-Length, the body ends when the connection closes (its size unannounced).
+    declare_length: bool = True
 
 
 NOT_FOUND = Answer(404, b"no such path on the stub")
@@ -53,7 +55,10 @@ class LoopbackStub:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
                         self.send_header(name, value)
-                    self.send_header("content-length", str(len(answer.body)))
+                    if answer.declare_length:
+                        self.send_header("content-length", str(len(answer.body)))
+                    else:
+                        self.close_connection = True
                     self.end_headers()
                     self.wfile.write(answer.body)
                 except (BrokenPipeError, ConnectionResetError):

@@ -38,15 +38,22 @@ def seed(mf: Instance) -> None:
     mf.d1(WORKER, "DB_MONITORING", "DELETE FROM db_metrics WHERE collected_at = 2")  # the counter stays at 3
 
 
+# D1's own tables; GLOB, where LIKE would read '_' as any character.
+NOT_D1S = "name NOT GLOB '_cf_*'"
+
+
 def tables(mf: Instance, binding: str) -> list[str]:
-    rows = mf.d1(WORKER, binding, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_cf_%' ORDER BY name")
+    rows = mf.d1(WORKER, binding, f"SELECT name FROM sqlite_master WHERE type = 'table' AND {NOT_D1S} ORDER BY name")
     return [r["name"] for r in rows]
 
 
 def content(mf: Instance, binding: str) -> dict[str, object]:
-    """Schema and every row of every table, in rowid order."""
-    schema = mf.d1(WORKER, binding, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE '_cf_%' ORDER BY type, name")
-    rows = {t: mf.d1(WORKER, binding, f'SELECT * FROM "{t}" ORDER BY rowid') for t in tables(mf, binding)}
+    """Schema and every row of every table, in rowid order (primary key order WITHOUT ROWID)."""
+    schema = mf.d1(WORKER, binding, f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE {NOT_D1S} ORDER BY type, name")
+    rows = {}
+    for t in tables(mf, binding):
+        (listed,) = mf.d1(WORKER, binding, f'PRAGMA table_list("{t}")')
+        rows[t] = mf.d1(WORKER, binding, f'SELECT * FROM "{t}"' + ("" if listed["wr"] else " ORDER BY rowid"))
     return {"schema": schema, "rows": rows}
 
 
@@ -59,6 +66,20 @@ def exported(mf: Instance, binding: str, date: str) -> tuple[bytes, dict]:
     manifest = json.loads(mf.r2_get(WORKER, "BACKUPS", f"d1/{date}/{binding}.manifest.json"))
     assert dump is not None
     return dump, manifest
+
+
+def restore_into(dump: bytes, manifest: dict, tmp_path: Path) -> Path:
+    """The documented restore path, with wrangler, into an empty local database; its state folder."""
+    (tmp_path / "dump.sql").write_bytes(dump)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    state = tmp_path / "state"
+    restore = subprocess.run(
+        [sys.executable, "-m", "workers.backups", "restore", "--dump", str(tmp_path / "dump.sql"), "--manifest", str(tmp_path / "manifest.json"),
+         "--database", "blaze-mlb-games", "--database-id", "blaze-mlb-games", "--local", "--persist-to", str(state)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert restore.returncode == 0, restore.stdout + restore.stderr
+    return state
 
 
 @pytest.fixture
@@ -99,17 +120,7 @@ def test_a_changed_dump_no_longer_matches_its_manifest(backed_up: tuple[Instance
 def test_a_restore_into_an_empty_database_reproduces_it(backed_up: tuple[Instance, str], start: Start, tmp_path: Path) -> None:
     mf, date = backed_up
     dump, manifest = exported(mf, "DB_MLB_GAMES", date)
-    (tmp_path / "dump.sql").write_bytes(dump)
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    state = tmp_path / "state"
-    # The documented restore path, with wrangler, into an empty local database.
-    restore = subprocess.run(
-        [sys.executable, "-m", "workers.backups", "restore", "--dump", str(tmp_path / "dump.sql"), "--manifest", str(tmp_path / "manifest.json"),
-         "--database", "blaze-mlb-games", "--database-id", "blaze-mlb-games", "--local", "--persist-to", str(state)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )
-    assert restore.returncode == 0, restore.stdout + restore.stderr
-    restored = start([WORKER], persist=state, migrate=False)
+    restored = start([WORKER], persist=restore_into(dump, manifest, tmp_path), migrate=False)
     assert content(restored, "DB_MLB_GAMES") == content(mf, "DB_MLB_GAMES")
     assert content(restored, "DB_MLB_GAMES")["rows"]["d1_migrations"]  # wrangler sees its migrations as applied
 
@@ -142,3 +153,22 @@ def test_one_failing_database_does_not_stop_the_others(start: Start, catalog: Ca
     assert len(summary["databases"]) == len(catalog.databases)
     assert f"d1/{date}/DB_MLB_GAMES.manifest.json" in mf.r2_list(WORKER, "BACKUPS", f"d1/{date}/")
     assert f"d1/{date}/DB_ODDS.sql" not in mf.r2_list(WORKER, "BACKUPS", f"d1/{date}/")
+
+
+def test_every_user_table_is_backed_up_whatever_its_name_or_kind(start: Start, catalog: Catalog, tmp_path: Path) -> None:
+    mf = start([WORKER])
+    # A name whose second and third letters are "cf" is a user table (D1's own start with "_cf_"),
+    # and a WITHOUT ROWID table has no rowid to page by.
+    mf.d1(WORKER, "DB_MLB_GAMES", "CREATE TABLE ncf_polls (week INTEGER PRIMARY KEY, leader TEXT NOT NULL)")
+    mf.d1(WORKER, "DB_MLB_GAMES", "INSERT INTO ncf_polls (week, leader) VALUES (1, 'Georgia'), (2, 'Texas')")
+    mf.d1(WORKER, "DB_MLB_GAMES", "CREATE TABLE rankings (poll TEXT, week INTEGER, team TEXT NOT NULL, points REAL, PRIMARY KEY (poll, week)) WITHOUT ROWID")
+    mf.d1(WORKER, "DB_MLB_GAMES", """
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100)
+        INSERT INTO rankings (poll, week, team, points) SELECT CASE i % 3 WHEN 0 THEN 'AP' WHEN 1 THEN 'Coaches' ELSE 'O''Brien''s' END, i, 'T' || (i % 25), i / 7.0 FROM n""")
+    t0 = int(time.time() * 1000)
+    assert run_backup(mf, catalog, t0) == "ok"
+    dump, manifest = exported(mf, "DB_MLB_GAMES", time.strftime("%Y-%m-%d", time.gmtime(t0 / 1000)))
+    assert {"ncf_polls": 2, "rankings": 1100}.items() <= {t["name"]: t["rows"] for t in manifest["tables"]}.items()
+    assert dump_problems(dump, manifest) == []
+    restored = start([WORKER], persist=restore_into(dump, manifest, tmp_path), migrate=False)
+    assert content(restored, "DB_MLB_GAMES") == content(mf, "DB_MLB_GAMES")

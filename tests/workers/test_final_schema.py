@@ -63,7 +63,7 @@ def test_a_set_that_drops_a_column_a_worker_reads_fails(project: ProjectCopy, tm
 
 def test_the_code_uses_name_the_builder_calls_with_their_chained_columns() -> None:
     uses = {(u.where, u.tables): u.columns for u in code_uses(ROOT)}
-    projections = uses[("workers/src/api/datasets.ts:171", ("game_projections",))]
+    projections = uses[("workers/src/api/datasets.ts:220", ("game_projections",))]
     assert {"home_win_probability", "sport", "game_date"} <= projections
 
 

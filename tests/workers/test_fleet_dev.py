@@ -106,7 +106,9 @@ def test_a_keyed_gateway_request_reaches_a_read_api_and_without_a_key_it_is_refu
     assert status == 401, body
     status, body = fleet.api("/api/v1/mlb/standings", fleet.api_key)
     # The answer is the read API's own (its meta), reached over the gateway's service binding.
-    assert status == 200 and body["meta"] == {"sport": "mlb", "dataset": "standings", "cache": "MISS"}, body
+    assert status == 200 and body["meta"] == {
+        "sport": "mlb", "dataset": "standings", "cache": "MISS",
+        "page": {"limit": 500, "offset": 0, "returned": 0, "truncated": False, "nextOffset": None}}, body
 
 
 def test_routes_follow_the_stacks_hosts_and_paths(fleet: Fleet) -> None:

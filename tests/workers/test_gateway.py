@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 
@@ -13,6 +14,8 @@ from workers.local import Instance, Reply
 
 WORKER = "blaze-gateway"
 KEY = "partner-key-0c41f2"
+# Requests with an invalid key one address may send per window (workers/README.md, "Gateway").
+MAX_FAILED_KEYS = 10
 
 
 def register(mf: Instance, key: str, **record: object) -> None:
@@ -91,12 +94,59 @@ def test_the_ticker_is_served_from_its_snapshot(gateway: Instance) -> None:
     assert call(gateway, "/api/v1/ticker").status == 400
 
 
-def test_immutable_answers_are_kept_whole_at_the_gateway(gateway: Instance) -> None:
-    gateway.d1("blaze-nba-scores", "DB", "INSERT INTO games (game_id, season, game_date, status, home_team, away_team, updated_at) "
-               "VALUES ('g1', 2024, '2024-09-01', 'final', 'NYY', 'BOS', '2024')")
+def insert_past_game(mf: Instance, game_id: str, day: str) -> None:
+    mf.d1("blaze-nba-scores", "DB", "INSERT INTO games (game_id, season, game_date, status, home_team, away_team, updated_at) "
+          "VALUES (?, ?, ?, 'final', 'NYY', 'BOS', '2024')", game_id, int(day[:4]), day)
+
+
+def test_answers_are_kept_whole_at_the_gateway_for_a_minute_at_most(gateway: Instance) -> None:
+    insert_past_game(gateway, "g1", "2024-09-01")
     first = call(gateway, "/api/v1/nba/scores?date=2024-09-01")
     second = call(gateway, "/api/v1/nba/scores?date=2024-09-01")
     assert (first.headers["x-gateway-cache"], second.headers["x-gateway-cache"]) == ("MISS", "HIT")
-    assert first.json() == second.json() and [g["game_id"] for g in second.json()["data"]] == ["g1"]
+    assert first.json()["data"] == second.json()["data"] and [g["game_id"] for g in second.json()["data"]] == ["g1"]
+    # The copy says it is one, in its header and its meta, not what the first answer said.
+    assert (first.headers["x-cache"], first.json()["meta"]["cache"]) == ("MISS", "MISS")
+    assert (second.headers["x-cache"], second.json()["meta"]["cache"]) == ("HIT", "HIT")
+    # Ingestion rewrites past games (those ending after midnight), and only the API's own
+    # cache hears of it: the gateway's copy must not outlive a minute, nor claim to be final.
+    assert "immutable" not in first.headers["cache-control"]
+    kept = gateway.kv_expirations(WORKER, "CACHE", "response:")
+    assert kept and all(expiration is not None and expiration <= time.time() + 61 for expiration in kept.values()), kept
     live = call(gateway, "/api/v1/nba/scores")  # today: live data is never kept at the gateway
     assert "x-gateway-cache" not in live.headers
+
+
+def test_long_urls_are_answered_and_kept_under_a_bounded_key(gateway: Instance) -> None:
+    insert_past_game(gateway, "g2", "2024-09-02")
+    tracked = "/api/v1/nba/scores?date=2024-09-02&utm_campaign=" + "x" * 1000
+    first, second = call(gateway, tracked), call(gateway, tracked)
+    assert (first.status, second.status) == (200, 200), first.text
+    assert (first.headers["x-gateway-cache"], second.headers["x-gateway-cache"]) == ("MISS", "HIT")
+    assert [g["game_id"] for g in second.json()["data"]] == ["g2"]
+    assert all(len(key.encode()) <= 512 for key in gateway.kv_list(WORKER, "CACHE"))
+    bad = call(gateway, "/api/v1/nba/scores?date=" + "9" * 600)  # a bad value the API refuses, at length
+    assert (bad.status, bad.json()["error"]["code"]) == (400, "bad_request")
+    too_long = call(gateway, "/api/v1/nba/scores?date=2024-09-02&x=" + "y" * 2048)
+    assert (too_long.status, too_long.json()["error"]["code"]) == (414, "uri_too_long")
+
+
+def test_head_is_served_and_allowed(gateway: Instance) -> None:
+    head = gateway.fetch(WORKER, "https://api.blazesportsintel.com/api/v1/mlb/standings", "HEAD", headers={"x-api-key": KEY})
+    assert (head.status, head.body) == (200, b"")
+    posted = gateway.fetch(WORKER, "https://api.blazesportsintel.com/api/v1/mlb/standings", "POST", headers={"x-api-key": KEY})
+    assert posted.status == 405 and posted.headers["allow"] == "GET, HEAD"
+
+
+def test_invalid_keys_are_rate_limited_per_address(gateway: Instance) -> None:
+    register(gateway, "valid-key-of-b")
+    guesser = {"cf-connecting-ip": "203.0.113.7"}
+    refused = [call(gateway, "/api/v1/mlb/standings", f"guess-{i}", **guesser).status for i in range(MAX_FAILED_KEYS + 2)]
+    assert refused == [401] * MAX_FAILED_KEYS + [429, 429]
+    # Once over, even a valid key from that address is refused: a guess must teach nothing.
+    held = call(gateway, "/api/v1/mlb/standings", KEY, **guesser)
+    assert (held.status, held.json()["error"]["code"]) == (429, "rate_limited") and int(held.headers["retry-after"]) >= 1
+    # Another address is not held back, with a valid key or a wrong one.
+    other = {"cf-connecting-ip": "198.51.100.9"}
+    assert call(gateway, "/api/v1/mlb/standings", "valid-key-of-b", **other).status == 200
+    assert call(gateway, "/api/v1/mlb/standings", "guess-x", **other).status == 401

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Callable, Iterator
 
 import pytest
 
 from stacks.catalog import Catalog
+from tests.conftest import ROOT
 from tests.workers.conftest import Start
 from tests.workers.stubs import Answer, LoopbackStub
 from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms, stadium
+from workers.fixtures import SEASON_GAMES, season_games
 from workers.local import Instance
 
 LIVE = "blaze-mlb-ingest-live"
@@ -20,6 +24,20 @@ WEATHER = "blaze-mlb-ingest-weather"
 @pytest.fixture
 def upstream(stub: LoopbackStub) -> LoopbackStub:
     return stub
+
+
+@pytest.fixture
+def stub_factory() -> Iterator[Callable[[], LoopbackStub]]:
+    """More loopback upstreams, each on its own port: another origin than `upstream`'s."""
+    started: list[LoopbackStub] = []
+
+    def _start() -> LoopbackStub:
+        started.append(LoopbackStub())
+        return started[-1]
+
+    yield _start
+    for server in started:
+        server.close()
 
 
 def start_ingest(start: Start, upstream: LoopbackStub, names: list[str], **vars: str) -> Instance:
@@ -205,3 +223,134 @@ def test_every_catalog_feed_reaches_its_upstream_or_is_a_documented_gap(start: S
         assert run["error"].startswith(expected), (worker.name, run["error"])
     assert {(w.vars["PROVIDER"], w.vars["FEED"]) for w in ingest} >= WITHOUT_ADAPTER
     assert len(stub.received()) >= len(ingest) - len(WITHOUT_ADAPTER)
+
+
+# Cloudflare allows a Worker 1,000 KV operations per invocation (local workerd does not
+# enforce it, so the test counts them); a whole MLB regular season is 2,430 games.
+KV_OPERATIONS_PER_INVOCATION = 1000
+
+
+def test_a_whole_season_changing_stays_within_the_kv_operations_of_one_invocation(start: Start, upstream: LoopbackStub, catalog: Catalog) -> None:
+    kv = ("CACHE", "CURSORS", "ETAGS")
+    mf = start([SCHEDULE, "blaze-mlb-scores", "blaze-mlb-schedule"], vars={"UPSTREAM_URL": f"{upstream.url}/v3/mlb"},
+               secrets={"UPSTREAM_API_KEY": API_KEY}, count_kv=[(SCHEDULE, binding) for binding in kv])
+    cron = catalog.worker(SCHEDULE).crons[0]
+    t0 = now_ms()
+    season = int(eastern_date(t0)[:4])
+    upstream.answer(f"/v3/mlb/scores/json/Standings/{season}", json_answer([]))
+    upstream.answer("/v3/mlb/scores/json/Stadiums", json_answer([]))
+
+    def season_run(runs: int, at_ms: int) -> int:
+        upstream.answer(f"/v3/mlb/scores/json/Games/{season}", json_answer(season_games(season, runs)))
+        assert run(mf, SCHEDULE, at_ms, cron) == "ok"
+        return sum(sum(mf.kv_operations(SCHEDULE, binding).values()) for binding in kv)
+
+    assert season_run(1, t0) <= KV_OPERATIONS_PER_INVOCATION
+    assert mf.d1(SCHEDULE, "DB", "SELECT COUNT(*) AS n FROM games") == [{"n": SEASON_GAMES}]
+    first_day = f"{season}-03-27"
+    views = [("blaze-mlb-scores", f"/api/v1/mlb/scores?date={first_day}"), ("blaze-mlb-scores", "/api/v1/mlb/scores/1"),
+             ("blaze-mlb-schedule", f"/api/v1/mlb/schedule?team=T00&from={first_day}&to={first_day}")]
+    cached = [mf.fetch(worker, f"https://api.blazesportsintel.com{path}") for worker, path in views]
+    assert [r.headers["x-cache"] for r in cached] == ["MISS"] * len(views)
+
+    # Every game of the season changes in one run: still within the budget, and every view goes.
+    assert season_run(2, t0 + 3_600_000) <= KV_OPERATIONS_PER_INVOCATION
+    again = [mf.fetch(worker, f"https://api.blazesportsintel.com{path}") for worker, path in views]
+    assert [r.headers["x-cache"] for r in again] == ["MISS"] * len(views)
+    assert again[1].json()["data"]["home_score"] == 2
+
+
+# A page on one line, as minified ones are: read as CSV, all of it is a header.
+HTML_PAGE = b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>We will be back soon.</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        pytest.param(Answer(200, HTML_PAGE, {"content-type": "text/html"}), "the upstream's CSV lacks the columns", id="html-page"),
+        pytest.param(Answer(200, b"name,hr\n", {"content-type": "text/csv"}), "the upstream's CSV lacks the columns", id="other-csv"),
+        pytest.param(Answer(200, b"", {"content-type": "text/csv"}), "the upstream's response is empty", id="empty"),
+        pytest.param(Answer(200, b" \r\n\n", {"content-type": "text/csv"}), "the upstream's response is empty", id="blank"),
+    ],
+)
+def test_a_feed_sending_garbage_is_a_failed_run(start: Start, upstream: LoopbackStub, catalog: Catalog, answer: Answer, error: str) -> None:
+    worker = "blaze-mlb-ingest-statcast"
+    mf = start([worker], vars={"UPSTREAM_URL": upstream.url})
+    upstream.answer("/leaderboard/expected_statistics", answer)
+    assert run(mf, worker, now_ms(), catalog.worker(worker).crons[0]) == "exception"
+    (failed,) = mf.d1(worker, "LOG", "SELECT status, rows_written, error FROM ingest_runs")
+    assert (failed["status"], failed["rows_written"]) == ("failed", 0) and failed["error"].startswith(error), failed
+    # What came is kept for the operator to look at.
+    assert len(mf.r2_list(worker, "ARCHIVE", "raw/mlb/statcast/")) == 1
+
+
+def test_a_header_only_csv_is_an_honest_empty_run(start: Start, upstream: LoopbackStub, catalog: Catalog) -> None:
+    worker = "blaze-mlb-ingest-statcast"
+    mf = start([worker], vars={"UPSTREAM_URL": upstream.url})
+    upstream.answer("/leaderboard/expected_statistics", Answer(200, b'"last_name, first_name",player_id,year,pa\n', {"content-type": "text/csv"}))
+    assert run(mf, worker, now_ms(), catalog.worker(worker).crons[0]) == "ok"
+    assert mf.d1(worker, "LOG", "SELECT status, rows_written FROM ingest_runs") == [{"status": "ok", "rows_written": 0}]
+
+
+def test_the_key_never_follows_a_redirect_to_another_origin(live: tuple[Instance, int, str], upstream: LoopbackStub, stub_factory: Callable[[], LoopbackStub]) -> None:
+    mf, t0, cron = live
+    elsewhere = stub_factory()
+    path = games_by_date_path(t0)
+    elsewhere.answer(path, json_answer([game(1, eastern_date(t0), "NYY", "BOS")]))
+    upstream.answer(path, Answer(302, b"", {"location": f"{elsewhere.url}{path}"}))
+    assert run(mf, LIVE, t0, cron) == "exception"
+    assert elsewhere.received() == []
+    (failed,) = ledger(mf)
+    assert failed["error"] == f"the upstream redirected to {elsewhere.url}, another origin than UPSTREAM_URL's: the key is only ever sent to UPSTREAM_URL", failed
+    assert games(mf) == []
+
+    # Within the configured origin a redirect is followed, the key with it.
+    upstream.answer("/moved" + path, json_answer([game(2, eastern_date(t0), "LAD", "SF")]))
+    upstream.answer(path, Answer(301, b"", {"location": "/moved" + path}))
+    assert run(mf, LIVE, t0 + 120_000, cron) == "ok"
+    (moved,) = upstream.received("/moved" + path)
+    assert moved.headers["ocp-apim-subscription-key"] == API_KEY
+    assert [g["game_id"] for g in games(mf)] == ["2"]
+
+
+def test_a_keyless_feed_follows_a_redirect_anywhere(start: Start, upstream: LoopbackStub, stub_factory: Callable[[], LoopbackStub], catalog: Catalog) -> None:
+    # nflverse's release assets answer with a redirect to GitHub's object storage.
+    worker = "blaze-nfl-ingest-nflverse"
+    season = eastern_date(now_ms())[:4]
+    assets = stub_factory()
+    csv = f"player_id,player_display_name,season,passing_yards\n00-0033873,Patrick Mahomes,{season},4183\n"
+    assets.answer("/asset", Answer(200, csv.encode()))
+    mf = start([worker], vars={"UPSTREAM_URL": f"{upstream.url}/releases/download"})
+    upstream.answer(f"/releases/download/stats_player/stats_player_reg_{season}.csv", Answer(302, b"", {"location": f"{assets.url}/asset?token=signed"}))
+    assert run(mf, worker, now_ms(), catalog.worker(worker).crons[0]) == "ok"
+    assert len(assets.received("/asset")) == 1
+    assert mf.d1(worker, "DB", "SELECT player_id FROM player_stats") == [{"player_id": "gsis:00-0033873"}]
+
+
+# The most an upstream response may be (workers/README.md, "Ingestion").
+MAX_UPSTREAM_BYTES = 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["announced", "unannounced"])
+def test_an_oversized_upstream_response_fails_the_run_unread(live: tuple[Instance, int, str], upstream: LoopbackStub, declared: bool) -> None:
+    mf, t0, cron = live
+    # Valid JSON, so only its size can refuse it.
+    oversized = b"[]" + b" " * MAX_UPSTREAM_BYTES
+    upstream.answer(games_by_date_path(t0), Answer(200, oversized, {"content-type": "application/json"}, declare_length=declared))
+    assert run(mf, LIVE, t0, cron) == "exception"
+    (failed,) = ledger(mf)
+    assert (failed["status"], failed["error"]) == ("failed", "the upstream's response is larger than 10 MiB")
+    assert mf.r2_list(LIVE, "ARCHIVE", "raw/") == []
+
+
+def test_the_runbooks_query_leads_from_a_failed_run_to_its_archived_body(start: Start, upstream: LoopbackStub, catalog: Catalog) -> None:
+    # docs/RUNBOOK.md, "A feed sends garbage": its ledger query, run here on a local ledger.
+    runbook = (ROOT / "docs" / "RUNBOOK.md").read_text()
+    (query,) = re.findall(r'npx wrangler d1 execute blaze-ingest-log --remote --command "([^"]+)"', runbook)
+    worker = "blaze-mlb-ingest-statcast"
+    mf = start([worker], vars={"UPSTREAM_URL": upstream.url})
+    upstream.answer("/leaderboard/expected_statistics", Answer(200, HTML_PAGE, {"content-type": "text/html"}))
+    assert run(mf, worker, now_ms(), catalog.worker(worker).crons[0]) == "exception"
+    (failed,) = mf.d1(worker, "LOG", query)
+    assert failed["error"].startswith("the upstream's CSV lacks the columns") and failed["upstream_status"] == 200
+    assert mf.r2_get(worker, "ARCHIVE", failed["archived"] + "0.csv") == HTML_PAGE

@@ -9,6 +9,7 @@ writes nothing.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -36,15 +37,15 @@ def ledger(mf: Instance, worker: str) -> list[dict]:
     return mf.d1(worker, "LOG", "SELECT status, rows_written, error FROM ingest_runs ORDER BY id")
 
 
-def cache_views(mf: Instance, worker: str, tags: list[str]) -> None:
-    """Caches one read-API view per tag, as the cache manager stores them (entry and tag index)."""
-    for tag in tags:
-        mf.kv_put(worker, "CACHE", f"c:view-{tag}", json.dumps({"value": [], "tags": [tag]}))
-        mf.kv_put(worker, "CACHE", f"t:{tag}|view-{tag}", "")
+def generations(mf: Instance, worker: str, tags: list[str]) -> dict[str, str | None]:
+    """Each tag's cache generation as the cache manager keeps it (`g:<tag>`, percent-encoded):
+    a new one invalidates every view the tag is on."""
+    return {tag: mf.kv_get(worker, "CACHE", "g:" + quote(tag, safe="")) for tag in tags}
 
 
-def cached_tags(mf: Instance, worker: str) -> set[str]:
-    return {key.removeprefix("c:view-") for key in mf.kv_list(worker, "CACHE", "c:")}
+def untouched(mf: Instance, worker: str, before: dict[str, str | None]) -> set[str]:
+    """The tags of `before` whose generation a run left as it was."""
+    return {tag for tag, generation in generations(mf, worker, list(before)).items() if generation == before[tag]}
 
 
 # --- ESPN rosters ---------------------------------------------------------------------
@@ -120,11 +121,11 @@ def test_rosters_cover_the_teams_over_runs_resuming_from_the_cursor(rosters: Ins
 
     # The next run continues after the cursor: the rest, and only their tags go.
     rest = ORDERED_IDS[ROSTERS_PER_RUN:]
-    cache_views(rosters, ROSTERS, [f"cbase:roster:t{rest[0]}", f"cbase:player:espn_{rest[-1]}02", f"cbase:roster:t{first[0]}", f"cbase:player:espn_{first[0]}01", "cbase:standings:2026"])
+    watched = generations(rosters, ROSTERS, [f"cbase:roster:t{rest[0]}", f"cbase:player:espn_{rest[-1]}02", f"cbase:roster:t{first[0]}", f"cbase:player:espn_{first[0]}01", "cbase:standings:2026"])
     stub.clear()
     assert run(rosters, ROSTERS, catalog, t0 + 2 * 86_400_000) == "ok"
     assert rostered_teams(stub) == rest
-    assert cached_tags(rosters, ROSTERS) == {f"cbase:roster:t{first[0]}", f"cbase:player:espn_{first[0]}01", "cbase:standings:2026"}
+    assert untouched(rosters, ROSTERS, watched) == {f"cbase:roster:t{first[0]}", f"cbase:player:espn_{first[0]}01", "cbase:standings:2026"}
     assert rosters.d1(ROSTERS, "DB", "SELECT COUNT(*) AS n FROM players") == [{"n": 2 * len(TEAM_IDS)}]
 
     # Once every team is covered, the following run starts over.
@@ -237,7 +238,7 @@ def test_weather_forecasts_each_upcoming_game_at_its_venue_and_hour(weather: tup
     mf, today = weather
     yankee, fenway = forecasts(today)
     stub.answer("/v1/forecast", json_answer([yankee, fenway]))
-    cache_views(mf, WEATHER, ["mlb:game:g1", "mlb:game:g3", "mlb:game:g4", "mlb:game:g6", "mlb:standings:2026"])
+    watched = generations(mf, WEATHER, ["mlb:game:g1", "mlb:game:g3", "mlb:game:g4", "mlb:game:g6", "mlb:standings:2026"])
     assert run(mf, WEATHER, catalog, now_ms()) == "ok"
 
     (request,) = stub.received("/v1/forecast")
@@ -258,7 +259,7 @@ def test_weather_forecasts_each_upcoming_game_at_its_venue_and_hour(weather: tup
     ]
     assert mf.d1(WEATHER, "DB", "SELECT game_id, temperature_c, wind_kph, precipitation_mm, observed_at FROM game_weather ORDER BY game_id") == expected
     # The game already played, the one beyond the window and the standings keep their caches.
-    assert cached_tags(mf, WEATHER) == {"mlb:game:g4", "mlb:game:g6", "mlb:standings:2026"}
+    assert untouched(mf, WEATHER, watched) == {"mlb:game:g4", "mlb:game:g6", "mlb:standings:2026"}
     assert mf.r2_list(WEATHER, "ARCHIVE", "raw/mlb/weather/")[-1].endswith(".json")
 
 
@@ -325,7 +326,7 @@ def test_rpi_is_read_from_the_html_table(start: Start, stub: LoopbackStub, catal
     mf = start([RPI], vars={"UPSTREAM_URL": stub.url})
     season = int(eastern_date(now_ms())[:4])
     stub.answer(RPI_PATH, html_answer(rpi_page(RPI_ROWS)))
-    cache_views(mf, RPI, [f"cbase:ratings:{season}", f"cbase:ratings:{season - 1}", f"cbase:standings:{season}"])
+    watched = generations(mf, RPI, [f"cbase:ratings:{season}", f"cbase:ratings:{season - 1}", f"cbase:standings:{season}"])
     assert run(mf, RPI, catalog, now_ms()) == "ok"
 
     (request,) = stub.received(RPI_PATH)
@@ -337,7 +338,7 @@ def test_rpi_is_read_from_the_html_table(start: Start, stub: LoopbackStub, catal
         (season, "LSU", "rpi", 0.639, 3),
     ]
     assert json.loads(rows[0]["details"]) == {"conference": "SEC", "record": "44-12", "sos": ".5901"}
-    assert cached_tags(mf, RPI) == {f"cbase:ratings:{season - 1}", f"cbase:standings:{season}"}
+    assert untouched(mf, RPI, watched) == {f"cbase:ratings:{season - 1}", f"cbase:standings:{season}"}
     archived = mf.r2_list(RPI, "ARCHIVE", "raw/cbase/rpi/")
     assert archived[-1].endswith(".html") and b"Texas A&amp;M" in mf.r2_get(RPI, "ARCHIVE", archived[-1])
 

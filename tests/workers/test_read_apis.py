@@ -6,6 +6,7 @@ import json
 import re
 import time
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -25,6 +26,8 @@ STACK_FRAME = re.compile(r"\bat \S+ \(|\.(js|ts):\d+|D1_ERROR|SQLITE")
 
 
 WORKERS = [INGEST, SCORES, SCHEDULE, STANDINGS, PLAYERS, SEARCH]
+# The longest page of a list (workers/README.md, "Read APIs"), where it is not 500.
+MAX_PAGE = {"odds": 100, "search": 50}
 
 
 @pytest.fixture
@@ -70,7 +73,8 @@ def test_a_miss_then_hits_until_the_entry_is_no_longer_fresh(mlb: Instance) -> N
     # A past date is history: cached for a day, however the table changes meanwhile.
     insert_game(mlb, "g2", "2025-04-01", "LAD", "SF")
     assert cached(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-01") == ("HIT", data)
-    assert get(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-01").headers["cache-control"] == "public, max-age=86400, immutable"
+    # Only this Worker's cache hears of ingestion: copies elsewhere may live a minute at most.
+    assert get(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-01").headers["cache-control"] == "public, max-age=60"
     # Another date is another entry.
     assert cached(mlb, SCORES, "/api/v1/mlb/scores?date=2025-04-02") == ("MISS", [])
 
@@ -192,7 +196,8 @@ def test_every_catalog_read_api_serves_its_dataset(start: Start, catalog: Catalo
         query = {"players": "?team=NYY", "odds": "?sport=mlb", "search": "?q=york", "teams": "?sport=mlb"}.get(dataset, "")
         reply = get(mf, worker.name, base + query)
         assert reply.status == 200, (worker.name, reply.text)
-        assert reply.json() == {"data": [], "meta": {"sport": sport, "dataset": dataset, "cache": "MISS"}}, worker.name
+        page = {"limit": MAX_PAGE.get(dataset, 500), "offset": 0, "returned": 0, "truncated": False, "nextOffset": None}
+        assert reply.json() == {"data": [], "meta": {"sport": sport, "dataset": dataset, "cache": "MISS", "page": page}}, worker.name
 
 
 def test_odds_arrive_through_their_feed_and_are_served_with_their_lines(start: Start, stub: LoopbackStub) -> None:
@@ -227,3 +232,118 @@ def test_odds_arrive_through_their_feed_and_are_served_with_their_lines(start: S
     ledger = mf.d1("blaze-odds-ingest", "LOG", "SELECT status, error FROM ingest_runs ORDER BY id")
     assert [r["status"] for r in ledger] == ["ok", "ok", "failed"]
     assert API_KEY not in json.dumps(ledger) and mf.blocked() == []
+
+
+def insert_document(mf: Instance, doc_id: str, title: str, sport: str = "mlb") -> None:
+    mf.d1(SEARCH, "DB", "INSERT INTO search_documents (doc_id, sport, kind, title, search_text, url, updated_at) "
+          "VALUES (?, ?, 'team', ?, lower(?), '/x', '2025')", doc_id, sport, title, title)
+
+
+def test_search_takes_every_query_length_it_admits(mlb: Instance) -> None:
+    # D1 refuses LIKE patterns over 50 bytes; the API admits 100 characters of any script.
+    long_title = "The " + "Extraordinarily Long Named Baseball Club " * 3
+    insert_document(mlb, "long", long_title.strip())
+    insert_document(mlb, "accents", "Équipe " + "é" * 60)
+    insert_document(mlb, "other", "Boston Red Sox")
+    for q, expected in ((long_title.strip()[:100], ["long"]), ("é" * 60, ["accents"]), ("x" * 49, [])):
+        reply = get(mlb, SEARCH, f"/api/v1/search?q={quote(q)}")
+        assert reply.status == 200, (q, reply.text)
+        assert [d["doc_id"] for d in reply.json()["data"]] == expected, q
+    too_long = get(mlb, SEARCH, f"/api/v1/search?q={'y' * 101}")
+    assert (too_long.status, too_long.json()["error"]["code"]) == (400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("worker", "path"),
+    [
+        (SEARCH, "/api/v1/search?q=%00"),
+        (SEARCH, "/api/v1/search?q=red%00"),
+        (SEARCH, "/api/v1/search?q=red%1Fsox"),
+        (SEARCH, "/api/v1/search?q=red&sport=mlb%00"),
+        (SCHEDULE, "/api/v1/mlb/schedule?team=NYY%00"),
+        (SCORES, "/api/v1/mlb/scores?date=2025-04-01%0A"),
+        (PLAYERS, "/api/v1/mlb/players?team=NYY&limit=5%00"),
+    ],
+)
+def test_control_characters_are_refused_in_every_text_parameter(seeded: Instance, worker: str, path: str) -> None:
+    reply = get(seeded, worker, path)
+    assert (reply.status, reply.json()["error"]["code"]) == (400, "bad_request"), reply.text
+
+
+@pytest.mark.parametrize("season", ["0x7e9", "2e3", "+2025", " 2025", "2025.0", "02025"])
+def test_a_season_is_written_as_a_year(seeded: Instance, season: str) -> None:
+    reply = get(seeded, STANDINGS, f"/api/v1/mlb/standings?season={quote(season)}")
+    assert (reply.status, reply.json()["error"]["code"]) == (400, "bad_request"), season
+    assert get(seeded, STANDINGS, "/api/v1/mlb/standings?season=2025").status == 200
+
+
+def test_different_questions_never_share_a_cache_entry(start: Start) -> None:
+    mf = start(["blaze-odds", "blaze-teams", "blaze-mlb-stats", SEARCH])
+    mf.d1("blaze-odds", "DB", "INSERT INTO odds_events (event_id, sport, commence_time, home_team, away_team, updated_at) "
+          "VALUES ('X', 'mlb', '2099-04-01T23:05:00Z', 'Home', 'Away', '2025')")
+    mf.d1("blaze-teams", "DB", "INSERT INTO teams (team_id, sport, abbreviation, name, updated_at) VALUES ('mlb:SEA', 'mlb', 'SEA', 'Mariners', '2025')")
+    season = eastern_date(now_ms())[:4]
+    mf.d1("blaze-mlb-stats", "DB", "INSERT INTO player_stats (player_id, season, category, stats, updated_at) VALUES ('P', ?, 'season', '{\"hr\": 3}', '2025')", int(season))
+    insert_document(mf, "d1", "Team:NYY", sport="mlb")
+    pairs = [
+        ("blaze-odds", "/api/v1/odds/X", "/api/v1/odds?sport=event:X"),
+        ("blaze-teams", "/api/v1/teams/mlb:SEA", "/api/v1/teams?sport=team:mlb:SEA"),
+        ("blaze-mlb-stats", "/api/v1/mlb/stats/P", "/api/v1/mlb/stats?category=player:P"),
+        (SEARCH, "/api/v1/search?q=team:nyy&sport=mlb", "/api/v1/search?q=nyy&sport=mlb:team"),
+    ]
+    for worker, first, second in pairs:
+        one, other = get(mf, worker, first), get(mf, worker, second)
+        assert (one.status, other.status) == (200, 200), (one.text, other.text)
+        assert other.headers["x-cache"] == "MISS", (first, second)
+        assert one.json()["data"] != other.json()["data"], (first, second)
+
+
+def test_odds_of_a_busy_day_are_served_in_pages_with_their_lines(start: Start) -> None:
+    mf = start(["blaze-odds"])
+    events = 150  # more than D1's 100 bound parameters per query
+    mf.d1("blaze-odds", "DB", f"""
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {events})
+        INSERT INTO odds_events (event_id, sport, commence_time, home_team, away_team, updated_at)
+        SELECT printf('e%03d', i), 'ncaab', printf('2099-03-%02dT%02d:00:00Z', 1 + i / 24, i % 24), 'Home ' || i, 'Away ' || i, '2025' FROM n""")
+    mf.d1("blaze-odds", "DB", "INSERT INTO odds_lines (event_id, bookmaker, market, outcome, price, point, updated_at) "
+          "SELECT event_id, 'book', 'h2h', side, 1.9, NULL, '2025' FROM odds_events, (SELECT 'home' AS side UNION ALL SELECT 'away')")
+    first = get(mf, "blaze-odds", "/api/v1/odds?sport=ncaab")
+    assert first.status == 200, first.text
+    page = first.json()["meta"]["page"]
+    assert page == {"limit": 100, "offset": 0, "returned": 100, "truncated": True, "nextOffset": 100}
+    rest = get(mf, "blaze-odds", "/api/v1/odds?sport=ncaab&offset=100")
+    assert rest.json()["meta"]["page"] == {"limit": 100, "offset": 100, "returned": 50, "truncated": False, "nextOffset": None}
+    served = first.json()["data"] + rest.json()["data"]
+    assert [e["event_id"] for e in served] == [f"e{i:03d}" for i in range(1, events + 1)]
+    assert all(sorted(line["outcome"] for line in e["lines"]) == ["away", "home"] for e in served)
+
+
+def test_every_list_is_paged_and_says_when_it_was_cut(mlb: Instance) -> None:
+    players = 620
+    mlb.d1(PLAYERS, "DB", f"""
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {players})
+        INSERT INTO players (player_id, team, name, updated_at) SELECT printf('p%04d', i), 'NYY', 'Same Name', '2025' FROM n""")
+    seen: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        reply = get(mlb, PLAYERS, f"/api/v1/mlb/players?team=NYY&offset={offset}")
+        assert reply.status == 200, reply.text
+        seen += [p["player_id"] for p in reply.json()["data"]]
+        offset = reply.json()["meta"]["page"]["nextOffset"]
+    assert seen == [f"p{i:04d}" for i in range(1, players + 1)]  # equal names: the order is still total
+    small = get(mlb, PLAYERS, "/api/v1/mlb/players?team=NYY&limit=7&offset=613").json()
+    assert [p["player_id"] for p in small["data"]] == [f"p{i:04d}" for i in range(614, 621)] and not small["meta"]["page"]["truncated"]
+    mlb.d1(SCORES, "DB", """
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
+        INSERT INTO games (game_id, season, game_date, status, home_team, away_team, updated_at)
+        SELECT printf('g%04d', i), 2025, '2025-04-01', 'final', 'H', 'A', '2025' FROM n""")
+    for worker, path in ((SCORES, "/api/v1/mlb/scores?date=2025-04-01"), (SCHEDULE, "/api/v1/mlb/schedule?from=2025-04-01&to=2025-04-01")):
+        cut = get(mlb, worker, path).json()
+        assert len(cut["data"]) == 500 and cut["meta"]["page"]["truncated"] and cut["meta"]["page"]["nextOffset"] == 500, path
+    for path in ("/api/v1/mlb/players?team=NYY&limit=501", "/api/v1/mlb/players?team=NYY&limit=0", "/api/v1/mlb/players?team=NYY&offset=-1",
+                 "/api/v1/mlb/players?team=NYY&offset=100001", "/api/v1/mlb/players?team=NYY&limit=1e2"):
+        assert get(mlb, PLAYERS, path).status == 400, path
+    for doc in range(60):
+        insert_document(mlb, f"doc{doc:02d}", f"Club {doc:02d}")
+    searched = get(mlb, SEARCH, "/api/v1/search?q=club").json()
+    assert len(searched["data"]) == 50 and searched["meta"]["page"]["nextOffset"] == 50

@@ -27,7 +27,20 @@ const ROUTE_OVERRIDE = "MF-Route-Override";
 const INSPECTOR_SCRIPT = `
 const encode = (bytes) => { let s = ""; for (let i = 0; i < bytes.length; i += 32768) s += String.fromCharCode(...bytes.subarray(i, i + 32768)); return btoa(s); };
 const decode = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+// Operations on counted KV bindings, by "<worker>/<binding>" and operation.
+const counts = new Map();
 async function run(env, q) {
+  if (q.kind === "count") {
+    const ops = counts.get(q.label) ?? {};
+    ops[q.op] = (ops[q.op] ?? 0) + 1;
+    counts.set(q.label, ops);
+    return null;
+  }
+  if (q.kind === "counts") {
+    const ops = counts.get(q.label) ?? {};
+    if (q.reset) counts.delete(q.label);
+    return ops;
+  }
   const target = env[q.binding];
   if (q.kind === "d1") {
     if (q.action === "migrate") {
@@ -50,8 +63,8 @@ async function run(env, q) {
     if (q.action === "put") return (await target.put(q.key, q.value, q.options), null);
     if (q.action === "delete") return (await target.delete(q.key), null);
     const keys = []; let cursor;
-    do { const page = await target.list({ prefix: q.key, cursor }); keys.push(...page.keys.map((k) => k.name)); cursor = page.list_complete ? undefined : page.cursor; } while (cursor);
-    return keys;
+    do { const page = await target.list({ prefix: q.key, cursor }); keys.push(...page.keys); cursor = page.list_complete ? undefined : page.cursor; } while (cursor);
+    return q.action === "expirations" ? Object.fromEntries(keys.map((k) => [k.name, k.expiration ?? null])) : keys.map((k) => k.name);
   }
   if (q.action === "get") {
     const object = await target.get(q.key);
@@ -70,6 +83,34 @@ export default {
 };`;
 
 const KINDS = { d1: "d1Databases", kv: "kvNamespaces", r2: "r2Buckets" };
+
+// A KV binding whose every call is counted, so a test can hold a Worker to Cloudflare's
+// operations per invocation, which local workerd does not enforce. The binding is a
+// Miniflare wrapped binding: this module runs in the Worker's own isolate around the real
+// namespace (INNER) and reports each call to the inspector before making it. A bulk get
+// is one call, as Cloudflare counts it.
+const KV_COUNTER_SCRIPT = `
+export default function (env) {
+  const counted = (op) => async (...args) => {
+    await env.COUNTER.fetch("http://inspector/", { method: "POST", body: JSON.stringify({ kind: "count", label: env.LABEL, op }) });
+    return env.INNER[op](...args);
+  };
+  return Object.fromEntries(["get", "getWithMetadata", "put", "delete", "list"].map((op) => [op, counted(op)]));
+}`;
+
+/** Replaces each counted KV binding ({worker, binding}) by a counting wrapper; returns the wrappers' Workers. */
+function countKvBindings(workers, counted) {
+  return counted.map(({ worker, binding }, i) => {
+    const config = workers.find((w) => w.name === worker);
+    const id = config?.kvNamespaces?.[binding];
+    if (id === undefined) throw new Error(`${worker} has no KV binding ${binding} to count`);
+    const name = `driver-kv-counter-${i}`;
+    const { [binding]: _, ...others } = config.kvNamespaces;
+    config.kvNamespaces = others;
+    config.wrappedBindings = { ...config.wrappedBindings, [binding]: { scriptName: name, bindings: { LABEL: `${worker}/${binding}` } } };
+    return { name, modules: true, script: KV_COUNTER_SCRIPT, kvNamespaces: { INNER: id }, serviceBindings: { COUNTER: INSPECTOR } };
+  });
+}
 
 /** The inspector's Miniflare options and, per (worker, kind, binding), its binding name. */
 function inspectorFor(workers) {
@@ -203,14 +244,16 @@ async function replyOf(response) {
 }
 
 const ops = {
-  async start({ workers, persist, migrations, port, triggers }) {
+  async start({ workers, persist, migrations, port, triggers, countKv }) {
     const blocked = [];
     // wrangler's layout for local state, so `wrangler d1 execute --local --persist-to`
     // and this driver read and write the same files.
     const shared = persist
       ? { d1Persist: `${persist}/v3/d1`, kvPersist: `${persist}/v3/kv`, r2Persist: `${persist}/v3/r2` }
       : {};
+    // Before the counters take their bindings: the inspector reads the namespaces directly.
     const inspector = inspectorFor(workers);
+    const counters = countKvBindings(workers, countKv ?? []);
     const began = performance.now();
     const mf = new Miniflare({
       cf: false,
@@ -225,7 +268,7 @@ const ops = {
         ...workers.map((w) => ({ modules: true, ...w, outboundService: OUTBOUND })),
         inspector.options,
         outboundRelay(blocked, workers[0].compatibilityDate),
-      ].map((w) => ({ ...w, cache: false })),
+      ].map((w) => ({ ...w, cache: false })).concat(counters),
     });
     const url = await mf.ready;
     const readyAt = performance.now();
@@ -271,6 +314,18 @@ const ops = {
 
   async r2({ handle, worker, binding, action, key, body }) {
     return inspect(handle, worker, "r2", binding, { action, key: key ?? "", body });
+  },
+
+  async kvOperations({ handle, worker, binding, reset }) {
+    const { mf } = instance(handle);
+    const response = await mf.dispatchFetch("http://inspector/", {
+      method: "POST",
+      headers: { [ROUTE_OVERRIDE]: INSPECTOR },
+      body: JSON.stringify({ kind: "counts", label: `${worker}/${binding}`, reset }),
+    });
+    const reply = await response.json();
+    if (!reply.ok) throw new Error(reply.error);
+    return reply.result;
   },
 
   async blocked({ handle }) {

@@ -3,7 +3,7 @@
 // DATASET vars say which one this Worker is. Paths (reached through the gateway):
 //   /api/v1/<sport>/<dataset>[/<id>]     for one sport
 //   /api/v1/<dataset>[/<id>]             for SPORT "all" (search, odds, teams)
-import { CACHE_POLICIES, CacheManager } from "../shared/cache";
+import { CACHE_POLICIES, CacheManager, SHARED_MAX_AGE_SECONDS } from "../shared/cache";
 import { text } from "../shared/config";
 import { DatabaseManager } from "../shared/db";
 import { HttpError, guarded, json, methodNotAllowed, notFound } from "../shared/respond";
@@ -12,7 +12,7 @@ import type { ApiEnv } from "./env";
 import { Params } from "./params";
 
 async function serve(request: Request, env: ApiEnv, ctx: ExecutionContext): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
+  if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET", "HEAD"]);
   const sport = text(env, "SPORT");
   const dataset = text(env, "DATASET");
   const describe = DATASETS[dataset];
@@ -26,12 +26,11 @@ async function serve(request: Request, env: ApiEnv, ctx: ExecutionContext): Prom
   const cache = new CacheManager(env.CACHE, ctx);
   const db = new DatabaseManager(env.DB);
   const { value, status } = await cache.getOrLoad(plan.key, plan.kind, plan.tags, () => plan.load(db));
-  // Past dates and seasons do not change: "immutable" lets the gateway keep them whole.
-  const immutable = plan.kind === "history" ? ", immutable" : "";
-  return json({ data: value, meta: { sport, dataset, cache: status } }, 200, {
-    "x-cache": status,
-    "cache-control": `public, max-age=${CACHE_POLICIES[plan.kind].freshSeconds}${immutable}`,
-  });
+  const meta = { sport, dataset, cache: status, ...(value.page ? { page: value.page } : {}) };
+  // Only this Worker's cache learns of ingestion; a copy elsewhere (the gateway's, a
+  // browser's) lives at most SHARED_MAX_AGE_SECONDS, however long the data stays fresh here.
+  const maxAge = Math.min(CACHE_POLICIES[plan.kind].freshSeconds, SHARED_MAX_AGE_SECONDS);
+  return json({ data: value.data, meta }, 200, { "x-cache": status, "cache-control": `public, max-age=${maxAge}` });
 }
 
 export default {

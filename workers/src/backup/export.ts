@@ -1,10 +1,12 @@
-// Exporting one D1 database to the backups bucket: a SQL dump (schema, then every row
-// in rowid order, the AUTOINCREMENT counters, then indexes and triggers) and a manifest
-// of its tables, row counts and checksums. A table's checksum is the SHA-256 of its INSERT lines, each followed
-// by "\n", exactly as they appear in the dump, so a restore can be checked line by line.
+// Exporting one D1 database to the backups bucket: a SQL dump (schema, then every row in
+// rowid order, or primary key order in a WITHOUT ROWID table, the AUTOINCREMENT counters,
+// then indexes and triggers) and a manifest of its tables, row counts and checksums. A
+// table's checksum is the SHA-256 of its INSERT lines, each followed by "\n", exactly as
+// they appear in the dump, so a restore can be checked line by line.
 //
 // Rows are read in pages, not in one snapshot: the export is a logical backup taken
 // while the database serves traffic. Point-in-time recovery is D1 Time Travel's job.
+import { OWN_OBJECTS } from "../shared/db";
 import { insertStatement, quoteIdentifier } from "./sql";
 import { R2TextWriter, Sha256 } from "./writer";
 
@@ -33,21 +35,43 @@ interface SchemaRow {
   [column: string]: string;
 }
 
+interface ColumnInfo {
+  name: string;
+  pk: number;
+  [column: string]: string | number;
+}
+
+/**
+ * The columns that order a table's rows for paging: its rowid, or, in a WITHOUT ROWID
+ * table (which has none), its primary key, the order such a table is stored in.
+ */
+async function pagingKey(db: D1Database, table: string, columns: ColumnInfo[]): Promise<string[]> {
+  const listed = await db.prepare(`PRAGMA table_list(${quoteIdentifier(table)})`).first<{ wr: number }>();
+  if (!listed?.wr) return ["rowid"];
+  return columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => quoteIdentifier(c.name));
+}
+
 async function exportRows(db: D1Database, writer: R2TextWriter, table: string): Promise<TableManifest> {
-  const columns = (await db.prepare(`PRAGMA table_info(${quoteIdentifier(table)})`).all<{ name: string }>()).results.map((c) => c.name);
+  const info = (await db.prepare(`PRAGMA table_info(${quoteIdentifier(table)})`).all<ColumnInfo>()).results;
+  const columns = info.map((c) => c.name);
+  const key = await pagingKey(db, table, info);
+  const aliases = key.map((_, i) => `__export_key_${i}`);
+  const selected = key.map((k, i) => `${k} AS "${aliases[i]}"`).join(", ");
+  const order = key.join(", ");
   const hash = new Sha256();
   let rows = 0;
-  let after = Number.MIN_SAFE_INTEGER;
+  let after: unknown[] | null = null;
   for (;;) {
-    const page = await db
-      .prepare(`SELECT rowid AS "__export_rowid", * FROM ${quoteIdentifier(table)} WHERE rowid > ? ORDER BY rowid LIMIT ${PAGE}`)
-      .bind(after)
+    const where = after === null ? "" : ` WHERE (${order}) > (${key.map(() => "?").join(", ")})`;
+    const page: D1Result<Record<string, unknown>> = await db
+      .prepare(`SELECT ${selected}, * FROM ${quoteIdentifier(table)}${where} ORDER BY ${order} LIMIT ${PAGE}`)
+      .bind(...(after ?? []))
       .all<Record<string, unknown>>();
     for (const row of page.results) {
       const line = `${insertStatement(table, columns, row)}\n`;
       await hash.update(encoder.encode(line));
       await writer.write(line);
-      after = Number(row["__export_rowid"]);
+      after = aliases.map((alias) => row[alias]);
     }
     rows += page.results.length;
     if (page.results.length < PAGE) break;
@@ -57,7 +81,7 @@ async function exportRows(db: D1Database, writer: R2TextWriter, table: string): 
 
 export async function exportDatabase(binding: string, db: D1Database, bucket: R2Bucket, prefix: string, now: number): Promise<Manifest> {
   const schema = await db
-    .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY type = 'table' DESC, rowid")
+    .prepare(`SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND ${OWN_OBJECTS} ORDER BY type = 'table' DESC, rowid`)
     .all<SchemaRow>();
   const tables = schema.results.filter((s) => s.type === "table");
   const rest = schema.results.filter((s) => s.type !== "table");

@@ -3,19 +3,26 @@
 //   /api/v1/<sport>/<dataset>/...  -> <SPORT>_<DATASET>      (MLB_SCORES)
 //   /api/v1/<dataset>/...          -> <DATASET>              (SEARCH, ODDS, TEAMS)
 //   /api/v1/ticker?sport=<sport>   -> the live ticker snapshot in TICKER
-// A route can be switched off with the FLAGS key `route:<BINDING>` = "off". Responses
-// marked immutable (past dates and seasons) are kept whole in CACHE, keyed by URL.
+// A route can be switched off with the FLAGS key `route:<BINDING>` = "off". Answers the
+// APIs let shared caches keep for a minute (SHARED_MAX_AGE_SECONDS) are kept whole in
+// CACHE for that long, keyed by path and query.
+import { SHARED_MAX_AGE_SECONDS, storageKey } from "../shared/cache";
 import { positiveInteger } from "../shared/config";
-import { FixedWindowRateLimiter, rateLimitHeaders } from "../shared/ratelimit";
+import { FixedWindowRateLimiter, clientAddress, rateLimitHeaders } from "../shared/ratelimit";
 import { HttpError, badRequest, guarded, json, methodNotAllowed, notFound } from "../shared/respond";
 import { service, type GatewayEnv } from "./env";
 import { authenticate } from "./keys";
 
 const PREFIX = "/api/v1/";
 const SEGMENT = /^[a-z]{2,20}$/;
+/** The longest path and query the gateway takes, in bytes. */
+const MAX_URL_BYTES = 2048;
+/** Requests with an invalid key one client address may send per rate-limit window. */
+const MAX_FAILED_KEYS = 10;
 // KV refuses expirations shorter than 60 seconds.
 const MIN_KV_TTL_SECONDS = 60;
 const FORWARDED_HEADERS = ["accept", "accept-encoding", "if-none-match", "if-modified-since", "cf-connecting-ip", "user-agent"];
+const ALLOWED_METHODS = ["GET", "HEAD"];
 
 interface CachedResponse {
   status: number;
@@ -39,8 +46,17 @@ async function ticker(url: URL, env: GatewayEnv): Promise<Response> {
   return json(snapshot, 200, { "cache-control": "public, max-age=5" });
 }
 
+/** The answer as the kept copy serves it: from a cache, as its own meta says. */
+function asKept(response: Response, body: string): CachedResponse {
+  const headers = new Headers(response.headers);
+  headers.set("x-cache", "HIT");
+  const answer = JSON.parse(body) as { meta?: { cache?: string } };
+  if (answer.meta) answer.meta.cache = "HIT";
+  return { status: response.status, headers: [...headers.entries()], body: JSON.stringify(answer) };
+}
+
 async function forward(request: Request, url: URL, target: Fetcher, env: GatewayEnv): Promise<Response> {
-  const cacheKey = `response:${url.pathname}${url.search}`;
+  const cacheKey = await storageKey("response:", [url.pathname, url.search]);
   const hit = await env.CACHE.get<CachedResponse>(cacheKey, "json");
   if (hit) {
     const headers = new Headers(hit.headers);
@@ -58,12 +74,11 @@ async function forward(request: Request, url: URL, target: Fetcher, env: Gateway
   } catch {
     throw new HttpError(502, "upstream_unavailable", "the API behind this route did not answer");
   }
-  const cacheControl = response.headers.get("cache-control") ?? "";
-  const maxAge = Number(/max-age=(\d+)/.exec(cacheControl)?.[1] ?? 0);
-  if (request.method === "GET" && response.status === 200 && cacheControl.includes("immutable") && maxAge >= MIN_KV_TTL_SECONDS) {
+  const maxAge = Number(/max-age=(\d+)/.exec(response.headers.get("cache-control") ?? "")?.[1] ?? 0);
+  if (request.method === "GET" && response.status === 200 && maxAge >= MIN_KV_TTL_SECONDS) {
     const body = await response.text();
-    const kept: CachedResponse = { status: response.status, headers: [...response.headers.entries()], body };
-    await env.CACHE.put(cacheKey, JSON.stringify(kept), { expirationTtl: maxAge });
+    const kept = asKept(response, body);
+    await env.CACHE.put(cacheKey, JSON.stringify(kept), { expirationTtl: Math.min(maxAge, SHARED_MAX_AGE_SECONDS) });
     const out = new Headers(response.headers);
     out.set("x-gateway-cache", "MISS");
     return new Response(body, { status: response.status, headers: out });
@@ -74,15 +89,23 @@ async function forward(request: Request, url: URL, target: Fetcher, env: Gateway
 async function route(request: Request, env: GatewayEnv): Promise<Response> {
   const url = new URL(request.url);
   if (!url.pathname.startsWith(PREFIX)) throw notFound();
-  if (request.method !== "GET" && request.method !== "HEAD") throw methodNotAllowed(["GET"]);
-  const client = await authenticate(request, env.API_KEYS);
-  const limiter = new FixedWindowRateLimiter(
-    env.RATE_LIMITS,
-    "gateway",
-    client.record.rateLimit ?? positiveInteger(env, "RATE_LIMIT_REQUESTS"),
-    positiveInteger(env, "RATE_LIMIT_WINDOW_SECONDS"),
-  );
-  const decision = await limiter.enforce(client.id, Date.now());
+  if (!ALLOWED_METHODS.includes(request.method)) throw methodNotAllowed(ALLOWED_METHODS);
+  if (new TextEncoder().encode(url.pathname + url.search).byteLength > MAX_URL_BYTES) {
+    throw new HttpError(414, "uri_too_long", `the path and query are longer than ${MAX_URL_BYTES} bytes`);
+  }
+  const windowSeconds = positiveInteger(env, "RATE_LIMIT_WINDOW_SECONDS");
+  const now = Date.now();
+  // Counted per address, before the key is looked at: a client guessing keys learns nothing
+  // once it is over, and another address is never held back by it.
+  const failures = new FixedWindowRateLimiter(env.RATE_LIMITS, "gateway-invalid-key", MAX_FAILED_KEYS, windowSeconds);
+  const address = clientAddress(request);
+  await failures.refuseOverLimit(address, now, "requests with an invalid API key from this address");
+  const client = await authenticate(request, env.API_KEYS).catch(async (err: unknown) => {
+    if (err instanceof HttpError && err.status === 401) await failures.hit(address, now);
+    throw err;
+  });
+  const limiter = new FixedWindowRateLimiter(env.RATE_LIMITS, "gateway", client.record.rateLimit ?? positiveInteger(env, "RATE_LIMIT_REQUESTS"), windowSeconds);
+  const decision = await limiter.enforce(client.id, now);
 
   let response: Response;
   if (url.pathname === `${PREFIX}ticker`) {

@@ -34,6 +34,11 @@ export interface RunResult {
   error: string | null;
 }
 
+// A Worker has 128 MB, and a parsed payload takes several times the size of its text.
+const MAX_UPSTREAM_BYTES = 10 * 1024 * 1024;
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 function headersFor(feed: Feed, key: string | undefined): Record<string, string> {
   const headers: Record<string, string> = { accept: "application/json", "user-agent": "blaze-ingest" };
   if (feed.auth === "none" || feed.auth === "api-key-query") return headers;
@@ -60,19 +65,66 @@ interface Fetched {
   etagKey: string;
 }
 
+/**
+ * GET `url`, following redirects by hand: a feed with a key follows them only within the
+ * configured origin, so the key (a header, or the query) never reaches any other.
+ */
+async function get(url: URL, headers: Record<string, string>, keyed: boolean, signal: AbortSignal): Promise<Response> {
+  let target = url;
+  for (let hops = 0; ; hops++) {
+    let response: Response;
+    try {
+      response = await fetch(target, { headers, signal, redirect: "manual" });
+    } catch (err) {
+      // Never the URL: it may carry the API key.
+      const name = err instanceof Error ? err.name : "Error";
+      throw new UpstreamError(name === "TimeoutError" ? "the upstream did not answer in time" : `the upstream could not be reached (${name})`, null);
+    }
+    const location = response.headers.get("location");
+    if (!REDIRECTS.has(response.status) || location === null) return response;
+    await response.body?.cancel();
+    if (hops === MAX_REDIRECTS) throw new UpstreamError(`the upstream redirected more than ${MAX_REDIRECTS} times`, response.status);
+    target = new URL(location, target);
+    if (keyed && target.origin !== url.origin) {
+      throw new UpstreamError(`the upstream redirected to ${target.origin}, another origin than UPSTREAM_URL's: the key is only ever sent to UPSTREAM_URL`, response.status);
+    }
+  }
+}
+
+/** The body as text, read no further than MAX_UPSTREAM_BYTES. */
+async function boundedText(response: Response): Promise<string> {
+  const tooLarge = new UpstreamError(`the upstream's response is larger than ${MAX_UPSTREAM_BYTES / 1024 / 1024} MiB`, response.status);
+  if (Number(response.headers.get("content-length") ?? 0) > MAX_UPSTREAM_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge;
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (let chunk = await reader.read(); !chunk.done && size <= MAX_UPSTREAM_BYTES; chunk = await reader.read()) {
+      size += chunk.value.byteLength;
+      chunks.push(chunk.value);
+    }
+  } catch (err) {
+    throw new UpstreamError(`the upstream's response broke off (${err instanceof Error ? err.name : "Error"})`, response.status);
+  }
+  if (size > MAX_UPSTREAM_BYTES) {
+    await reader.cancel();
+    throw tooLarge;
+  }
+  const decoder = new TextDecoder();
+  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
+}
+
 async function fetchOne(env: IngestEnv, feed: Feed, request: FeedRequest, context: FeedContext): Promise<Fetched> {
   const etagKey = `etag:${context.sport}:${text(env, "PROVIDER")}:${request.path}`;
   const headers = headersFor(feed, env.UPSTREAM_API_KEY);
   const stored = await env.ETAGS.get(etagKey);
   if (stored) headers["if-none-match"] = stored;
-  let response: Response;
-  try {
-    response = await fetch(urlFor(env, feed, request), { headers, signal: AbortSignal.timeout(positiveInteger(env, "UPSTREAM_TIMEOUT_MS")) });
-  } catch (err) {
-    // Never the URL: it may carry the API key.
-    const name = err instanceof Error ? err.name : "Error";
-    throw new UpstreamError(name === "TimeoutError" ? "the upstream did not answer in time" : `the upstream could not be reached (${name})`, null);
-  }
+  const signal = AbortSignal.timeout(positiveInteger(env, "UPSTREAM_TIMEOUT_MS"));
+  const response = await get(urlFor(env, feed, request), headers, feed.auth !== "none", signal);
   if (response.status === 304) {
     await response.body?.cancel();
     return { request, status: 304, body: null, etag: stored, etagKey };
@@ -81,12 +133,7 @@ async function fetchOne(env: IngestEnv, feed: Feed, request: FeedRequest, contex
     await response.body?.cancel();
     throw new UpstreamError(`the upstream answered ${response.status}`, response.status);
   }
-  let body: string;
-  try {
-    body = await response.text();
-  } catch (err) {
-    throw new UpstreamError(`the upstream's response broke off (${err instanceof Error ? err.name : "Error"})`, response.status);
-  }
+  const body = await boundedText(response);
   return { request, status: response.status, body, etag: response.headers.get("etag"), etagKey };
 }
 
@@ -98,16 +145,24 @@ function parseJson(body: string): unknown {
   }
 }
 
-function parseCsv(body: string): Record<string, string>[] {
+function parseCsv(body: string, required: readonly string[]): Record<string, string>[] {
+  let header: string[] = [];
+  let rows: Record<string, string>[];
   try {
-    return parseCsvText(body, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+    rows = parseCsvText(body, { bom: true, columns: (names: string[]) => (header = names), skip_empty_lines: true }) as Record<string, string>[];
   } catch (err) {
     throw new PayloadError(`the upstream's CSV is malformed: ${err instanceof Error ? err.message : String(err)}`);
   }
+  // Without its columns, a page of another kind (an HTML error page on one line) would be
+  // a header with no rows: an empty payload that passes validation.
+  const missing = required.filter((column) => !header.includes(column));
+  if (missing.length > 0) throw new PayloadError(`the upstream's CSV lacks the columns ${missing.join(", ")}: it is not the expected file`);
+  return rows;
 }
 
 async function parsePayload(request: FeedRequest, body: string): Promise<unknown> {
-  if (request.format === "csv") return parseCsv(body);
+  if (body.trim() === "") throw new PayloadError("the upstream's response is empty");
+  if (request.format === "csv") return parseCsv(body, request.columns ?? []);
   if (request.format === "html") return htmlTables(body);
   return parseJson(body);
 }
@@ -150,6 +205,8 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
   const today = easternDate(now);
   const cursorKey = `cursor:${sport}:${provider}:${feedName}`;
   let result: RunResult;
+  // Kept for a failure after the fetch too: a 200 with a page of garbage is worth knowing as such.
+  let upstreamStatus: number | null = null;
   try {
     const feed = feedFor(provider, feedName);
     if (!feed) throw new UpstreamError(`no adapter for feed ${feedName} of provider ${provider}`, null);
@@ -173,13 +230,13 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
         }),
     );
     // A feed with nothing to ask this time (no upcoming games) made no request at all.
-    const upstreamStatus = fetched.length > 0 ? Math.max(...fetched.map((f) => f.status)) : null;
+    upstreamStatus = fetched.length > 0 ? Math.max(...fetched.map((f) => f.status)) : null;
     const changed = fetched.some((f) => f.body !== null);
     let rowsWritten = 0;
     if (changed) {
       const batch = await parseAll(fetched, context);
       const written = await writeBatch(env.DB, batch, sport, stamp);
-      await new CacheManager(env.CACHE, ctx).invalidateTags(written.tags);
+      await new CacheManager(env.CACHE, ctx).invalidate(written.tags);
       if (feed.ticker) await publishTicker(env, sport, batch, now);
       await Promise.all(fetched.filter((f) => f.etag && f.body !== null).map((f) => env.ETAGS.put(f.etagKey, f.etag!)));
       rowsWritten = written.changedRows;
@@ -192,7 +249,7 @@ export async function runIngestion(env: IngestEnv, now: number, ctx: ExecutionCo
   } catch (err) {
     const known = err instanceof UpstreamError || err instanceof PayloadError;
     const message = known ? err.message : `unexpected ${err instanceof Error ? err.name : "error"}: ${err instanceof Error ? err.message : String(err)}`;
-    result = { status: "failed", upstreamStatus: err instanceof UpstreamError ? err.status : null, rowsWritten: 0, error: message };
+    result = { status: "failed", upstreamStatus: err instanceof UpstreamError ? err.status : upstreamStatus, rowsWritten: 0, error: message };
   }
   await new DatabaseManager(env.LOG).write({
     sql: `INSERT INTO ingest_runs (sport, feed, started_at, finished_at, status, upstream_status, rows_written, error)

@@ -1,7 +1,7 @@
 // Collecting one database's metrics: size (D1 reports it with every result), row counts
 // per table (one batch of COUNT(*) queries), a latency probe, and any error. A failure
 // is recorded as that database's error; it never stops the others.
-import { DatabaseManager, quotedName } from "../shared/db";
+import { DatabaseManager, OWN_OBJECTS, quotedName } from "../shared/db";
 
 export interface DatabaseMetrics {
   database: string;
@@ -26,7 +26,7 @@ export async function collect(database: string, db: D1Database, collectedAt: num
     const probe = await db.prepare("SELECT 1 AS ok").run();
     const latencyMs = Date.now() - started;
     const tables = await db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' ORDER BY name")
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND ${OWN_OBJECTS} ORDER BY name`)
       .all<{ name: string }>();
     const names = tables.results.map((t) => t.name);
     const counts = names.length

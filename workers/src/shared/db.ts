@@ -14,6 +14,13 @@ export interface Query {
   params: SqlValue[];
 }
 
+/**
+ * A condition on sqlite_master's `name` that keeps the database's own objects: not SQLite's
+ * (sqlite_...) nor D1's (_cf_...). GLOB, as LIKE would read '_' as any character and leave
+ * out tables such as ncf_polls.
+ */
+export const OWN_OBJECTS = "name NOT GLOB 'sqlite_*' AND name NOT GLOB '_cf_*'";
+
 // D1 binds at most 100 parameters per statement.
 const MAX_BOUND_PARAMETERS = 100;
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -65,10 +72,12 @@ export class Select {
     return this;
   }
 
-  /** A case-insensitive substring match; `%`, `_` and `\` in the text match themselves. */
+  /**
+   * A substring match, case-insensitive for ASCII letters as LIKE is, of any length: D1
+   * refuses LIKE patterns over 50 bytes, and no character of the text is special.
+   */
   whereContains(column: string, text: string): this {
-    const escaped = text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-    this.conditions.push({ sql: `${identifier(column)} LIKE ? ESCAPE '\\'`, params: [`%${escaped}%`] });
+    this.conditions.push({ sql: `instr(lower(${identifier(column)}), ?) > 0`, params: [text.toLowerCase()] });
     return this;
   }
 

@@ -23,10 +23,16 @@ export class FixedWindowRateLimiter {
     private readonly windowSeconds: number,
   ) {}
 
-  async hit(client: string, nowMs: number): Promise<RateLimitDecision> {
+  private window(client: string, nowMs: number): { key: string; resetSeconds: number } {
     const window = Math.floor(nowMs / 1000 / this.windowSeconds);
-    const key = `rl:${this.scope}:${client}:${window}`;
-    const resetSeconds = Math.max(1, Math.ceil((window + 1) * this.windowSeconds - nowMs / 1000));
+    return {
+      key: `rl:${this.scope}:${client}:${window}`,
+      resetSeconds: Math.max(1, Math.ceil((window + 1) * this.windowSeconds - nowMs / 1000)),
+    };
+  }
+
+  async hit(client: string, nowMs: number): Promise<RateLimitDecision> {
+    const { key, resetSeconds } = this.window(client, nowMs);
     const count = Number((await this.kv.get(key)) ?? "0") + 1;
     if (count > this.limit) {
       return { allowed: false, limit: this.limit, remaining: 0, resetSeconds };
@@ -38,13 +44,20 @@ export class FixedWindowRateLimiter {
   /** Counts one request of `client`; past the limit, throws a 429 with Retry-After. */
   async enforce(client: string, nowMs: number): Promise<RateLimitDecision> {
     const decision = await this.hit(client, nowMs);
-    if (!decision.allowed) {
-      throw new HttpError(429, "rate_limited", `more than ${decision.limit} requests in ${this.windowSeconds} s`, {
-        "retry-after": String(decision.resetSeconds),
-        ...rateLimitHeaders(decision),
-      });
-    }
+    if (!decision.allowed) throw this.limited(decision, `more than ${decision.limit} requests in ${this.windowSeconds} s`);
     return decision;
+  }
+
+  /** Throws a 429 if `client` has used up the window already, without counting this request. */
+  async refuseOverLimit(client: string, nowMs: number, what: string): Promise<void> {
+    const { key, resetSeconds } = this.window(client, nowMs);
+    if (Number((await this.kv.get(key)) ?? "0") >= this.limit) {
+      throw this.limited({ allowed: false, limit: this.limit, remaining: 0, resetSeconds }, `more than ${this.limit} ${what} in ${this.windowSeconds} s`);
+    }
+  }
+
+  private limited(decision: RateLimitDecision, message: string): HttpError {
+    return new HttpError(429, "rate_limited", message, { "retry-after": String(decision.resetSeconds), ...rateLimitHeaders(decision) });
   }
 }
 

@@ -39,6 +39,8 @@ export interface FeedRequest {
    * HTML, which arrives as its tables (`HtmlTable[]`).
    */
   format?: "json" | "csv" | "html";
+  /** CSV only: the columns its header must name, or the run fails. */
+  columns?: readonly string[];
   parse: (payload: unknown, context: FeedContext) => Batch;
   /** The feed's position once this request is written: the next run continues after it. */
   position?: string;

@@ -11,6 +11,9 @@ const ID = z.lazy(() => z.string().check(z.regex(/^[A-Za-z0-9-]{1,40}$/)));
 
 const SavantRow = z.lazy(() => z.looseObject({ player_id: ID, year: YEAR, "last_name, first_name": z.string() }));
 const NflverseRow = z.lazy(() => z.looseObject({ player_id: ID, season: YEAR, player_display_name: z.string() }));
+// The columns the rows above need, which a file without rows must still have.
+const SAVANT_COLUMNS = ["player_id", "year", "last_name, first_name"];
+const NFLVERSE_COLUMNS = ["player_id", "season", "player_display_name"];
 
 /** The numeric columns of a CSV row, as numbers; everything else is left out. */
 function numbers(row: Record<string, string>, skip: readonly string[]): Record<string, number> {
@@ -30,6 +33,7 @@ export const savant: Record<string, Feed> = {
       {
         path: `/leaderboard/expected_statistics?type=batter&year=${context.season}&position=&team=&min=q&csv=true`,
         format: "csv",
+        columns: SAVANT_COLUMNS,
         parse: (payload) => ({
           player_stats: validate(z.array(SavantRow), payload).map(
             (row): Row => ({
@@ -52,6 +56,7 @@ export const nflverse: Record<string, Feed> = {
       {
         path: `/stats_player/stats_player_reg_${context.season}.csv`,
         format: "csv",
+        columns: NFLVERSE_COLUMNS,
         parse: (payload) => ({
           player_stats: validate(z.array(NflverseRow), payload).map(
             (row): Row => ({
