@@ -31,9 +31,9 @@ EXTRACTOR = Path(__file__).with_name("queries.mjs")
 
 # file:line -> why a SQL text built from a run-time table name needs no schema check.
 DYNAMIC = {
-    "workers/src/backup/export.ts:48": "exports every table sqlite_master lists, whatever the schema",
-    "workers/src/backup/export.ts:54": "exports every table sqlite_master lists, whatever the schema",
-    "workers/src/backup/export.ts:66": "exports every table sqlite_master lists, whatever the schema",
+    "workers/src/backup/export.ts:49": "exports every table sqlite_master lists, whatever the schema",
+    "workers/src/backup/export.ts:55": "exports every table sqlite_master lists, whatever the schema",
+    "workers/src/backup/export.ts:67": "exports every table sqlite_master lists, whatever the schema",
     "workers/src/ingest/write.ts:23": "reads back the tables of ingest/tables.ts, whose specs are checked",
     "workers/src/monitor/metrics.ts:33": "counts the rows of every table sqlite_master lists",
 }
