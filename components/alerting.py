@@ -65,6 +65,9 @@ class Alerting(pulumi.ComponentResource):
                 description=policy.description,
                 enabled=True,
                 alert_interval=policy.alert_interval,
+                # Declared empty, not left out: the API answers an unset `filters` as {}, which
+                # the provider then plans away on every preview (part of upstream #7342).
+                filters=cloudflare.NotificationPolicyFiltersArgs(),
                 mechanisms=cloudflare.NotificationPolicyMechanismsArgs(
                     emails=[cloudflare.NotificationPolicyMechanismsEmailArgs(id=addr) for addr in policy.emails] or None,
                     webhooks=[

@@ -36,6 +36,9 @@ class Database(pulumi.ComponentResource):
             f"{name}-database",
             account_id=args.account_id,
             name=args.name,
+            # Declared, not left to the API's default: the Workers do not use D1's Sessions
+            # API, and an unset value is read back as {mode: disabled}, a diff on every refresh.
+            read_replication=cloudflare.D1DatabaseReadReplicationArgs(mode="disabled"),
             opts=data_options(self, args.protect),
         )
         self.id = self.database.uuid
