@@ -81,8 +81,19 @@ class Workspace:
         self.home.mkdir(parents=True, exist_ok=True)
         self.state.mkdir(parents=True, exist_ok=True)
         self.stacks.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(self.root / "Pulumi.yaml", self.stacks / "Pulumi.yaml")
+        self._scratch_project()
         build.install_provider(self.home, self.binaries["pulumi"], self.binaries["pulumi-resource-cloudflare"])
+
+    def _scratch_project(self, runtime: dict[str, Any] | None = None) -> None:
+        """The scratch project's Pulumi.yaml: the project's own, or with another runtime."""
+        from ruamel.yaml import YAML
+
+        yaml = YAML()
+        project = yaml.load((self.root / "Pulumi.yaml").read_text())
+        if runtime is not None:
+            project["runtime"] = runtime
+        with (self.stacks / "Pulumi.yaml").open("w") as out:
+            yaml.dump(project, out)
 
     @property
     def home(self) -> Path:
@@ -114,10 +125,22 @@ class Workspace:
         } | dict(self.environ)
 
     def pulumi(self, *args: str, cwd: Path | None = None, check: bool = True, capture: bool = True,
-               timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-        """The CLI with this workspace's environment, without the program (state, config, refresh...)."""
+               timeout: float = 1800, language: bool = False) -> subprocess.CompletedProcess[str]:
+        """The CLI with this workspace's environment, without the program (state, config, refresh,
+        destroy, import): in the scratch project, whose stack files are the scratch configs, so
+        no command can write a committed stack file. `language`: for a command that asks the
+        language host for the program's plugins without running it (`import`), the scratch
+        project's runtime is the Automation API's language server (runtime `client`, the one
+        `--client` selects), since no Python language host exists here."""
+        if language:
+            with language_server(self.root / "__main__.py") as address:
+                self._scratch_project({"name": "client", "options": {"address": address}})
+                try:
+                    return self.pulumi(*args, cwd=cwd, check=check, capture=capture, timeout=timeout)
+                finally:
+                    self._scratch_project()
         done = subprocess.run(
-            [str(self.binaries["pulumi"]), *args, "--non-interactive"], cwd=cwd or self.root, env=self.environment(),
+            [str(self.binaries["pulumi"]), *args, "--non-interactive"], cwd=cwd or self.stacks, env=self.environment(),
             text=True, capture_output=capture, timeout=timeout, check=False,
         )
         if check and done.returncode != 0:
@@ -137,8 +160,8 @@ class Workspace:
         if not self.has_stack(stack) or not self.config_file(stack).is_file():
             self.config_file(stack).unlink(missing_ok=True)
             if self.has_stack(stack):
-                self.pulumi("stack", "rm", "--yes", "--force", "-s", stack_name(stack), cwd=self.stacks)
-            self.pulumi("stack", "init", stack_name(stack), "--secrets-provider", "passphrase", cwd=self.stacks)
+                self.pulumi("stack", "rm", "--yes", "--force", "-s", stack_name(stack))
+            self.pulumi("stack", "init", stack_name(stack), "--secrets-provider", "passphrase")
         yaml = YAML()
         scratch = yaml.load(self.config_file(stack).read_text()) or {}
         source = self.root / f"Pulumi.{stack}.yaml"
@@ -149,7 +172,7 @@ class Workspace:
         missing = self._secrets_to_fill(stack)
         if missing:
             pairs = [arg for key in missing for arg in ("--secret", f"{key}={placeholder(key)}")]
-            self.pulumi("config", "set-all", *pairs, "-s", stack_name(stack), cwd=self.stacks)
+            self.pulumi("config", "set-all", *pairs, "-s", stack_name(stack))
         return self.config_file(stack)
 
     def _secrets_to_fill(self, stack: str) -> list[str]:
@@ -178,9 +201,10 @@ class Workspace:
     # --- the program -----------------------------------------------------------------
 
     def run(self, command: str, stack: str, *args: str, events: Path | None = None, policy: bool = False,
-            check: bool = True, capture: bool = False, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+            check: bool = True, capture: bool = False, timeout: float = 3600, program: Path | None = None,
+            ) -> subprocess.CompletedProcess[str]:
         """`pulumi <command>` of a stack that runs the program (preview, up, destroy with it):
-        the CLI talks to this process's language server, which runs `__main__.py`."""
+        the CLI talks to this process's language server, which runs `__main__.py` (or `program`)."""
         argv = [command, "-s", stack_name(stack), "--config-file", str(self.config_file(stack)), *args]
         if policy:
             argv += ["--policy-pack", str(ANALYZER), "--policy-pack-config", str(ROOT / "policies" / f"{stack}.json")]
@@ -188,9 +212,9 @@ class Workspace:
             events.parent.mkdir(parents=True, exist_ok=True)
             events.unlink(missing_ok=True)
             argv += ["--event-log", str(events)]
-        with language_server(self.root / "__main__.py") as address:
+        with language_server(program or self.root / "__main__.py") as address:
             argv += [f"--client={address}", "--exec-kind", "auto.inline"]
-            done = self.pulumi(*argv, check=False, capture=capture, timeout=timeout)
+            done = self.pulumi(*argv, cwd=self.root, check=False, capture=capture, timeout=timeout)
         if check and done.returncode != 0:
             raise EngineRunError(f"pulumi {command} -s {stack} exited {done.returncode}", done)
         return done
