@@ -24,18 +24,30 @@ from tests.engine.conftest import Cli, stack_name
 from tests.engine.test_backend import import_outputs
 
 DOCS = ("README.md", "docs/RUNBOOK.md", "policies/README.md", "workers/README.md")
-ENGINE_MISSING = (
-    "runs the program, so it needs the Python language host and the Cloudflare and command "
-    "providers, whose Go modules the proxy does not serve (README, The real engine)"
-)
 NEEDS = {
-    "preview": ENGINE_MISSING + "; with an account it also reads the live resources",
-    "up": ENGINE_MISSING + ", and a Cloudflare account to create anything",
-    "refresh": "reads every resource from the Cloudflare API: needs an account (and the providers)",
-    "import": "the Cloudflare provider reads each resource from the API: needs it and an account "
-              "(tests/engine/test_import_file.py runs it on make adopt's file as far as it goes here)",
     "login": "Pulumi Cloud: needs a Pulumi access token (a self-managed backend is run here: login --local)",
     "stack export --version": "Pulumi Cloud only: a self-managed backend exports no earlier deployments",
+}
+# Commands that run the program or the providers: run by the real engine (the pinned CLI, the
+# bridged provider, the pack as an analyzer, engine/workspace.py) against a loopback account,
+# in these tests. Every flag the docs give such a command is used there too.
+RUN_BY_THE_ENGINE = {
+    "preview": ("tests/engine/test_lifecycle.py", "tests/engine/test_adoption.py", "tests/engine/test_preview.py"),
+    "up": ("tests/engine/test_lifecycle.py", "tests/engine/lifecycle.py"),
+    "refresh": ("tests/engine/test_lifecycle.py",),
+    "import": ("tests/engine/test_adoption.py",),
+    "destroy": ("tests/engine/test_lifecycle.py",),
+}
+# How those tests give the flags that name a local path, or that the runner always gives.
+TRANSLATED_FLAGS = {
+    # The pack given by folder needs the Python language host; here it is the executable
+    # analyzer over the same folder and config (README, "The real engine").
+    "--policy-pack": "policy=",
+    "--policy-pack-config": "policy=",
+    # engine/workspace.py names the stack and runs non-interactively on every command.
+    "--stack": "stack",
+    "-s": "stack",
+    "--non-interactive": "stack",
 }
 RUN_HERE = {
     "login --local", "stack init", "stack select", "stack output", "stack history", "config set", "config get",
@@ -98,9 +110,22 @@ def documented() -> list[Documented]:
 def test_every_documented_pulumi_command_is_run_here_or_says_why_not() -> None:
     commands = documented()
     assert len(commands) > 30, "the docs' commands were not found"
-    unknown = sorted({f"{c.where}: {c.command}" for c in commands if c.kind not in RUN_HERE and c.kind not in NEEDS})
+    unknown = sorted({f"{c.where}: {c.command}" for c in commands
+                      if c.kind not in RUN_HERE and c.kind not in NEEDS and c.kind not in RUN_BY_THE_ENGINE})
     assert unknown == [], "neither run by a test nor listed in NEEDS with a reason"
     assert {c.kind for c in commands} >= RUN_HERE, "RUN_HERE names a kind the docs no longer use"
+
+
+@pytest.mark.parametrize("kind", sorted(RUN_BY_THE_ENGINE))
+def test_each_command_that_runs_the_program_is_run_by_the_engine_with_every_documented_flag(kind: str) -> None:
+    sources = "\n".join((ROOT / test).read_text() for test in RUN_BY_THE_ENGINE[kind])
+    runs = re.findall(rf'(?:program|cli|run)\(\s*"{kind}"((?:[^()]|\([^()]*\))*)\)', sources)
+    assert runs, f"no test runs `pulumi {kind}`"
+    flags = {word.split("=", 1)[0] if word.startswith("--generate") is False else word
+             for c in documented() if c.kind == kind for word in shlex.split(c.command) if word.startswith("-")}
+    used = "\n".join(runs)
+    missing = sorted(flag for flag in flags if f'"{flag}"' not in used and TRANSLATED_FLAGS.get(flag, "\0") not in used)
+    assert missing == [], f"documented flags of `pulumi {kind}` no engine test uses"
 
 
 def translate(entry: Documented) -> list[str]:

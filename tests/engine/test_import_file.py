@@ -2,10 +2,11 @@
 
 The engine parses the file (names, parents, components, ids, versions) before anything
 else and refuses a malformed one with its own message; only then does it load the
-Cloudflare provider, which would read each resource from the account. That provider is
-not served here (README, "The real engine"), so the import stops exactly there: a file
-that reaches that point is one the engine accepted. The program's language host is not
-needed to import; the project is given the YAML runtime, whose host is built here.
+Cloudflare provider. Here the backend's PULUMI_HOME has no provider installed, so the
+import stops exactly there: a file that reaches that point is one the engine accepted, and
+a broken copy is refused before it. The whole import, with the bridged provider reading
+every resource from a loopback account, is tests/engine/test_adoption.py. The project is
+given the YAML runtime, whose host is built here.
 """
 
 from __future__ import annotations
