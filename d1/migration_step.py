@@ -24,6 +24,7 @@ run that applied anything; kept from the previous run when nothing was pending) 
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 from pathlib import Path
 from typing import Any, Mapping
@@ -121,4 +122,19 @@ class D1Migrations(Resource, module="blaze", name="D1Migrations"):
     applied: pulumi.Output[list[str]]
 
     def __init__(self, name: str, inputs: Mapping[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(MigrationStep(), name, {**inputs, **dict.fromkeys(OUTPUTS)}, opts)
+        # The SDK's serialize_provider patches `pickle._Pickler._batch_setitems` with a wrapper
+        # of whatever is there and never puts it back, so every dynamic resource adds one more
+        # stack frame to every later pickle in the process: a process that declares a few
+        # hundred of them (a test session planning the fleet many times, an Automation API
+        # host) ends in RecursionError (pulumi/pulumi#17803, closed as no-repro). Put the
+        # pickler back as it was after each serialization.
+        pickler = pickle._Pickler  # noqa: SLF001 (the SDK patches this private class)
+        patched = {attribute: pickler.__dict__[attribute] for attribute in ("_batch_setitems", "save_dict") if attribute in pickler.__dict__}
+        try:
+            super().__init__(MigrationStep(), name, {**inputs, **dict.fromkeys(OUTPUTS)}, opts)
+        finally:
+            for attribute in ("_batch_setitems", "save_dict"):
+                if attribute in patched:
+                    setattr(pickler, attribute, patched[attribute])
+                elif attribute in pickler.__dict__:
+                    delattr(pickler, attribute)

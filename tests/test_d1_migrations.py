@@ -126,3 +126,17 @@ def test_every_worker_waits_for_the_migrations_of_the_databases_it_binds(planned
         script = planned[stack].by_name(f"{worker.name}-script")
         waits_for = {urn for urn in script["options"]["dependsOn"] if urn in commands.values()}
         assert waits_for == {commands[target] for target in worker.d1.values()}, script["urn"]
+
+
+def test_declaring_the_steps_leaves_the_pickler_as_it_found_it(project: ProjectCopy) -> None:
+    # pulumi/pulumi#17803: the SDK wraps pickle's `_batch_setitems` once per dynamic resource
+    # and never unwraps it; a process planning the fleet fifty times (this test session, an
+    # Automation API host) then fails every pickle with RecursionError. The step puts the
+    # pickler back, so planning twice leaves exactly what was there before.
+    import pickle
+
+    before = {attribute: pickle._Pickler.__dict__[attribute] for attribute in ("_batch_setitems", "save_dict")}  # noqa: SLF001
+    for _ in range(2):
+        run = run_program("staging", project.config("staging"), root=project.root)
+        assert len(_commands(plan_document(run))) == len(CATALOG.databases)
+    assert {attribute: pickle._Pickler.__dict__[attribute] for attribute in before} == before  # noqa: SLF001
