@@ -46,7 +46,7 @@ from policies.resource_types import D1_MIGRATIONS
 from stacks import PROJECT_ROOT
 from stacks.errors import InputError
 from stacks.settings import Settings
-from tools.offline import stack_settings
+from stacks.stack_file import stack_settings
 from workers.d1_schema import APPLIED_QUERY, MASTER_QUERY, TRACKING_TABLE, Baseline, baseline, schema_of_master
 from workers.migrations import load_migration_set
 

@@ -10,7 +10,8 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from tools.offline import Run, StackConfig, plan_document, read_stack_config, run_program
+from stacks.stack_file import StackConfig, read_stack_config
+from tools.offline import Run, plan_document, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")

@@ -10,10 +10,10 @@ import sys
 
 from stacks import cron
 from stacks.catalog import load_catalog
+from stacks.stack_file import stack_settings
 from tests import mermaid
 from tests.conftest import ROOT, ProjectCopy
 from tools import diagram, docs
-from tools.offline import stack_settings
 
 CATALOG = load_catalog(ROOT)
 STACKS = {name: stack_settings(name, ROOT) for name in ("prod", "staging")}

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from stacks.stack_file import REDACTED
 from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
-from tools.offline import REDACTED, PlanError, Redactor, plan_document, run_program
+from tools.offline import PlanError, Redactor, plan_document, run_program
 
 
 def plan_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from stacks import PROJECT_ROOT
 from stacks.catalog import Worker, load_catalog
-from tools.offline import stack_settings
+from stacks.stack_file import stack_settings
 from workers.local import Driver, DriverError, Instance
 
 STATE = PROJECT_ROOT / "build" / "dev" / "state"

@@ -41,8 +41,8 @@ from typing import Callable, Iterable, Iterator
 from stacks import PROJECT_ROOT, cron
 from stacks.catalog import MAX_CRONS_PER_ACCOUNT, Catalog, Worker, load_catalog
 from stacks.settings import Settings
+from stacks.stack_file import stack_settings
 from tools.diagram import CONFIG, MAX_EDGES, RenderError, edge_count, fan_out, flowchart, node_id, render_svgs, target_node
-from tools.offline import stack_settings
 
 OUT = Path("docs") / "INFRASTRUCTURE.md"
 DIAGRAMS = Path("docs") / "diagrams"

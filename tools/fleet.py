@@ -39,8 +39,8 @@ from stacks import PROJECT_ROOT
 from stacks.catalog import Catalog, load_catalog
 from stacks.errors import InputError
 from stacks.settings import Settings
+from stacks.stack_file import stack_settings
 from tools.dev import API_KEYS_BINDING, local_api_key
-from tools.offline import stack_settings
 from workers.fixtures import FixtureServer
 from workers.local import Driver, DriverError, Instance
 

@@ -21,21 +21,18 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from stacks import PROJECT_ROOT, secret_users
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
-from stacks.settings import NAMESPACE, Settings, read_settings, setting_keys
-from stacks.yamlfile import load_yaml
+from stacks.settings import NAMESPACE, Settings, read_settings
+from stacks.stack_file import PROJECT, REDACTED, StackConfig, read_stack_config
 
-PROJECT = "blaze-infra"
 # The organisation the program runs in offline: the one self-managed backends have (the
 # real engine's local-backend runs here use it too); on Pulumi Cloud it is the real org.
 ORGANIZATION = "organization"
-REDACTED = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 # How the engine marks a secret value on the wire (pulumi/runtime/rpc.py).
@@ -66,14 +63,6 @@ class Registration:
     depends_on: list[str] = field(default_factory=list)
     import_id: str = ""
     id: str = ""  # the id the mocks assigned, as the provider would; "" for components
-
-
-@dataclass
-class StackConfig:
-    """A stack file as the engine passes it to the program: strings, JSON for objects."""
-
-    values: dict[str, str]
-    secret_keys: list[str]
 
 
 def _stable_id(stack: str, typ: str, name: str) -> str:
@@ -177,39 +166,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             record.inputs = self.fleet_mocks.inputs.get((record.type, record.name), {})
             out.append(record)
         return out
-
-
-def _config_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
-def _has_secure(value: Any) -> bool:
-    if isinstance(value, dict):
-        return "secure" in value or any(_has_secure(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_secure(v) for v in value)
-    return False
-
-
-def read_stack_config(path: Path, display: str) -> StackConfig:
-    """Parse a Pulumi.<stack>.yaml; encrypted values become redacted secrets, never decrypted."""
-    document = load_yaml(path, display) or {}
-    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
-        raise InputError(display, "config", "-", "must be a mapping of config keys")
-    values: dict[str, str] = {}
-    secrets: list[str] = []
-    for key, value in (document.get("config") or {}).items():
-        full = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            values[full] = REDACTED
-            secrets.append(full)
-        elif _has_secure(value):
-            raise InputError(display, full, "-", "secure values nested in an object are not supported; use a top-level key")
-        else:
-            values[full] = _config_text(value)
-    return StackConfig(values=values, secret_keys=sorted(secrets))
 
 
 def _settings(config: StackConfig, stack: str) -> Settings | None:
@@ -428,21 +384,3 @@ def write_plan(document: dict[str, Any], path: Path) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
-
-
-def stack_settings(stack: str, root: Path = PROJECT_ROOT) -> Settings:
-    """A stack's settings from its Pulumi.<stack>.yaml, validated by the program's own model
-    (encrypted values stay redacted): what the local tools and the docs read of a stack."""
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise InputError(path.name, "-", "-", "no such stack file")
-    values = read_stack_config(path, path.name).values
-    raw: dict[str, Any] = {}
-    for key in setting_keys():
-        text = values.get(f"{NAMESPACE}:{key}")
-        if text is not None:
-            try:
-                raw[key] = json.loads(text)
-            except json.JSONDecodeError:
-                raw[key] = text
-    return Settings.model_validate(raw)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tools.offline import StackConfig
+    from stacks.stack_file import StackConfig
 
 EXIT_INPUT = 1
 EXIT_FAILED = 3
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from delivery.promotion import PromotionError
     from stacks import PROJECT_ROOT, InputError
-    from tools.offline import PlanError, plan_document, read_stack_config, run_program, write_plan
+    from stacks.stack_file import read_stack_config
+    from tools.offline import PlanError, plan_document, run_program, write_plan
     from workers.bundle import BundleError
 
     display = f"Pulumi.{args.stack}.yaml"

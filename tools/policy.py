@@ -37,7 +37,7 @@ from policies.config import PolicySettings, read_pack_config
 from policies.framework import ObservedOptions, RunContext, WaivedFinding, resource_label
 from policies.pack import WaivedFindingsReport, load_waivers, pack_policies, waived_message
 from stacks import PROJECT_ROOT, InputError
-from tools.offline import REDACTED
+from stacks.stack_file import REDACTED
 
 EXIT_PASSED = 0
 EXIT_VIOLATIONS = 1

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from stacks import PROJECT_ROOT
-from tools.offline import read_stack_config
+from stacks.stack_file import read_stack_config
 from workers.timetravel import ApiError, D1Api
 
 

@@ -9,10 +9,11 @@ import pytest
 
 from delivery import engine
 from delivery.promotion import PromotionError
+from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.delivery.conftest import change_monitor_code
 from tests.engine.conftest import ORGANIZATION, Cli, stack_name
-from tools.offline import OfflineRun, read_stack_config
+from tools.offline import OfflineRun
 
 
 def test_the_cli_is_the_pinned_engine_version(cli: Cli) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from d1.migration_step import step_inputs
 from policies.resource_types import D1_MIGRATIONS
+from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.d1_api import D1Api, StepRun, run_step
-from tools.offline import OfflineRun, read_stack_config
+from tools.offline import OfflineRun
 from workers.migrations import load_migration_set
 
 DATABASE_ID = "6f1d0c3a-2b4e-4c5d-8e9f-0a1b2c3d4e5f"

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from d1.migration_step import MigrationStep, step_inputs
+from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, ProjectCopy
 from tests.d1_api import BOOKMARK, TOKEN, D1Api, StepRun, run_step
-from tools.offline import read_stack_config
 from workers.migrations import load_migration_set
 
 DATABASE_ID = "1c0ac5ea-d394-a5c2-9977-bc7f276e252c"
