@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from stacks import PROJECT_ROOT
-from workers.node import node_binary
+from toolchain.node import node_binary
 
 MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
 PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"

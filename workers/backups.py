@@ -26,8 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from toolchain.node import node_binary
 from workers.migrations import WRANGLER, wrangler_config
-from workers.node import node_binary
 
 _INSERT = re.compile(r'^INSERT INTO "((?:[^"]|"")*)" ')
 

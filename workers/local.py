@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
 
 from stacks.catalog import Catalog, Worker
+from toolchain.node import JsonLinesProcess, NodeProcessError
 from workers.bundle import OUT_DIR, build_bundles
 from workers.migrations import TRACKING_TABLE, load_migration_set
 from workers.migrations import split_statements as split_with_lines
-from workers.node import JsonLinesProcess, NodeProcessError
 
 DRIVER = "workers/local/driver.mjs"
 

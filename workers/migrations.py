@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
 from stacks.errors import InputError
+from toolchain.node import node_binary
 from workers.d1_schema import MASTER_QUERY, TRACKING_TABLE, schema_after, schema_of_master
-from workers.node import node_binary
 from workers.timetravel import ApiError, D1Api
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from typing import Mapping, Optional
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from toolchain.node import node_binary
 from workers.migration_sql import parse_statement
-from workers.node import node_binary
 
 # The code is this checkout's own; the sources it reads are those of the root it is given.
 EXTRACTOR = Path(__file__).with_name("queries.mjs")
