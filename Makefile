@@ -116,9 +116,9 @@ endif
 drift-report: setup
 	$(BIN)/python -m tools.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
-# Exit codes of its own: .venv/bin/python -m tools.restore (0 restored, 1 not, 2 unknown input).
+# Exit codes of its own: .venv/bin/python -m d1.restore (0 restored, 1 not, 2 unknown input).
 restore: setup
-	$(BIN)/python -m tools.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
+	$(BIN)/python -m d1.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
 
 # Both need every stack's plan: a resource another stack declares is not unmanaged.
 STACKS := $(patsubst Pulumi.%.yaml,%,$(sort $(wildcard Pulumi.*.yaml)))

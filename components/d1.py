@@ -10,7 +10,7 @@ import pulumi_cloudflare as cloudflare
 
 from components.data import data_options
 from d1.migration_step import D1Migrations, step_inputs
-from workers.migrations import MigrationSet
+from d1.migrations import MigrationSet
 
 
 @dataclass(frozen=True)

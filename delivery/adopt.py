@@ -41,14 +41,14 @@ from typing import Any, Callable, Mapping, Optional
 
 import cloudflare
 
+from d1.migrations import load_migration_set
+from d1.schema import APPLIED_QUERY, MASTER_QUERY, TRACKING_TABLE, Baseline, baseline, schema_of_master
 from delivery.provider_schema import terraform_type
 from policies.resource_types import D1_MIGRATIONS
 from stacks import PROJECT_ROOT
 from stacks.errors import InputError
 from stacks.settings import Settings
 from stacks.stack_file import stack_settings
-from workers.d1_schema import APPLIED_QUERY, MASTER_QUERY, TRACKING_TABLE, Baseline, baseline, schema_of_master
-from workers.migrations import load_migration_set
 
 MAX_RETRIES = 5
 PLAN_DIR = Path("build/plan")

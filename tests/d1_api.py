@@ -17,8 +17,8 @@ from typing import Any, Mapping
 from unittest import mock
 
 from d1.migration_step import MigrationStep
+from d1.migrations import MigrationRefused
 from tests.cloudflare_api import BOOKMARK, Account, ApiError, CloudflareApi, Request
-from workers.migrations import MigrationRefused
 
 __all__ = ["BOOKMARK", "TOKEN", "D1Api", "Request", "StepRun", "run_step"]
 

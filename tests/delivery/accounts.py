@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from d1.migrations import load_migration_set
 from delivery import adopt
 from policies.resource_types import D1_MIGRATIONS
 from tests.cloudflare_api import TOKEN, Account, Bucket, CloudflareApi, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
 from tests.conftest import ROOT, Planned
-from workers.migrations import load_migration_set
 
 STACKS = ("staging", "prod")
 

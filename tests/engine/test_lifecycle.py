@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from d1.migrations import load_migration_set
 from delivery import audit
 from stacks.catalog import load_catalog
 from tests.cloudflare_api import TOKEN
@@ -25,7 +26,6 @@ from tests.conftest import ROOT, Planned
 from tests.delivery.accounts import project_with_plans
 from tests.delivery.conftest import change_monitor_code
 from tests.engine.lifecycle import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
-from workers.migrations import load_migration_set
 
 CATALOG = load_catalog(ROOT)
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import pytest
 
 from stacks.catalog import Catalog, load_catalog
 from tests.conftest import ROOT
-from tests.d1_api import D1Api
 from tests.workers.stubs import LoopbackStub
 from workers.local import Driver, Instance
 
@@ -29,14 +28,6 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 
 
 Start = Callable[..., Instance]
-
-
-@pytest.fixture
-def api() -> Iterator[D1Api]:
-    """The loopback D1 API, one per test (its databases start empty)."""
-    server = D1Api()
-    yield server
-    server.close()
 
 
 def _starter(driver: Driver, catalog: Catalog) -> Iterator[Start]:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from d1.backups import dump_problems
 from stacks.catalog import Catalog
 from tests.conftest import ROOT
 from tests.workers.conftest import Start, corrupt_database
-from workers.backups import dump_problems
 from workers.local import Instance
 
 WORKER = "blaze-backup"

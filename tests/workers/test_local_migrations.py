@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from d1.migrations import ENV_DIR, ENV_ID, ENV_NAME
 from stacks.catalog import Catalog
 from tests.conftest import ROOT
 from tests.workers.conftest import Start
 from workers.local import Instance, split_statements
-from workers.migrations import ENV_DIR, ENV_ID, ENV_NAME
 
 WORKER = "blaze-mlb-scores"  # binds blaze-mlb-games as DB
 
@@ -30,7 +30,7 @@ def test_wrangler_and_the_test_driver_build_the_same_database(start: Start, cata
     database = next(db for db in catalog.databases if db.name == catalog.worker(WORKER).d1["DB"])
     env = dict(os.environ, **{ENV_NAME: database.name, ENV_ID: database.name, ENV_DIR: database.migrations_dir})
     result = subprocess.run(
-        [sys.executable, "-m", "workers.migrations", "apply", "--local", "--persist-to", str(tmp_path)],
+        [sys.executable, "-m", "d1.migrations", "apply", "--local", "--persist-to", str(tmp_path)],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -6,14 +6,14 @@ records each applied file by name in the database's `d1_migrations` table, so th
 project and wrangler always agree on what a database has.
 
 Applied migrations are append-only: `lock.json` keeps the sha256 of every file, a test
-fails when a locked file changes or disappears, and `python -m workers.migrations lock`
+fails when a locked file changes or disappears, and `python -m d1.migrations lock`
 records new files only.
 
-    python -m workers.migrations lock                      record new migration files
-    python -m workers.migrations apply --remote            what the Pulumi program runs: a
+    python -m d1.migrations lock                      record new migration files
+    python -m d1.migrations apply --remote            what the Pulumi program runs: a
         Time Travel bookmark first (printed, and kept as the stack output
         d1.<name>.restorePoint), then the pending files; nothing pending, nothing taken
-    python -m workers.migrations apply --local --persist-to DIR   a local Miniflare state
+    python -m d1.migrations apply --local --persist-to DIR   a local Miniflare state
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
 
+from d1.schema import MASTER_QUERY, TRACKING_TABLE, schema_after, schema_of_master
+from d1.timetravel import ApiError, D1Api
 from stacks.errors import InputError
 from toolchain.node import node_binary
-from workers.d1_schema import MASTER_QUERY, TRACKING_TABLE, schema_after, schema_of_master
-from workers.timetravel import ApiError, D1Api
 
 if TYPE_CHECKING:
     from stacks.catalog import Catalog
@@ -158,7 +158,7 @@ class LockProblem:
             return f"{self.key} was applied and is gone: migrations are append-only, restore it"
         if self.kind == "edited":
             return f"{self.key} changed after it was locked: add a new migration instead of editing it"
-        return f"{self.key} is not in {LOCK_FILE}: run `python -m workers.migrations lock`"
+        return f"{self.key} is not in {LOCK_FILE}: run `python -m d1.migrations lock`"
 
 
 def lock_problems(root: Path) -> list[LockProblem]:

@@ -2,7 +2,7 @@
 
 wrangler applies each set with `--local` (Miniflare's D1, real SQLite), exactly the command
 the deploy runs with `--remote`; the schema is then read from the database file Miniflare
-keeps. The code's uses come from workers/queries.py (TypeScript compiler + sqlglot).
+keeps. The code's uses come from d1/queries.py (TypeScript compiler + sqlglot).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from d1.migrations import ENV_DIR, ENV_ID, ENV_NAME, MIGRATIONS_ROOT
+from d1.queries import DYNAMIC, Schema, code_uses, unmet
 from tests.conftest import ROOT, ProjectCopy
-from workers.migrations import ENV_DIR, ENV_ID, ENV_NAME, MIGRATIONS_ROOT
-from workers.queries import DYNAMIC, Schema, code_uses, unmet
 
 APPLY_IN_COPY = (
-    "import sys; from pathlib import Path; from workers.migrations import apply; root, name, state = sys.argv[1:];"
+    "import sys; from pathlib import Path; from d1.migrations import apply; root, name, state = sys.argv[1:];"
     " sys.exit(apply(Path(root), name, name, f'workers/migrations/{name}', ['--local', '--persist-to', state]).returncode)"
 )
 
@@ -28,9 +28,9 @@ def final_schemas(root: Path, state: Path) -> dict[str, Schema]:
     sets = sorted(p.name for p in (root / MIGRATIONS_ROOT).iterdir() if p.is_dir())
     running = {}
     for name in sets:
-        # `python -m workers.migrations apply --local` for the checkout itself; a copy's
+        # `python -m d1.migrations apply --local` for the checkout itself; a copy's
         # files go through the same `apply` with the copy as its root.
-        argv = ["-m", "workers.migrations", "apply", "--local", "--persist-to", str(state / name)]
+        argv = ["-m", "d1.migrations", "apply", "--local", "--persist-to", str(state / name)]
         if root != ROOT:
             argv = ["-c", APPLY_IN_COPY, str(root), name, str(state / name)]
         env = dict(os.environ, **{ENV_NAME: name, ENV_ID: name, ENV_DIR: f"{MIGRATIONS_ROOT}/{name}"})

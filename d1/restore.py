@@ -1,13 +1,13 @@
-"""Restore a D1 database to its recorded restore point: `python -m tools.restore STACK DB`.
+"""Restore a D1 database to its recorded restore point: `python -m d1.restore STACK DB`.
 
     make restore STACK=prod DB=blaze-odds [BOOKMARK=<b>] [YES=1]
 
 The restore point is the Time Travel bookmark the deploy took before it migrated the
-database (`workers.migrations apply --remote`), kept as the stack output
+database (`d1.migrations apply --remote`), kept as the stack output
 `d1.<DB>.restorePoint`; BOOKMARK restores to another one (any bookmark of the last 30 days,
 or the `previous_bookmark` a restore printed, to undo it). It prints the exact request,
 asks for the database's name to confirm (or `--yes`), then sends it through the D1 API
-(`workers/timetravel.py`: CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL). The outputs come
+(`d1/timetravel.py`: CLOUDFLARE_API_TOKEN, CLOUDFLARE_API_BASE_URL). The outputs come
 from `pulumi stack output --json --show-secrets --stack STACK`, or from `--outputs FILE`
 holding that JSON.
 
@@ -25,9 +25,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from d1.timetravel import ApiError, D1Api
 from stacks import PROJECT_ROOT
 from stacks.stack_file import read_stack_config
-from workers.timetravel import ApiError, D1Api
 
 
 class RestoreInputError(Exception):

@@ -6,7 +6,7 @@
 // include those its chained builder calls name (`.where("sport", ...)`, `.orderBy(...)`). Values are folded
 // from constants: string and template literals, `const` arrays, `.join(sep)`,
 // `.map(identifier)`, `identifier(x)`. What cannot be folded (a table name only known at
-// run time) is listed as unresolved, never dropped: workers/queries.py decides about it.
+// run time) is listed as unresolved, never dropped: d1/queries.py decides about it.
 // shared/db.ts is the builder itself: its SQL is the template its callers fill in.
 import fs from "node:fs";
 import path from "node:path";

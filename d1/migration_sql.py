@@ -33,8 +33,8 @@ from sqlglot.errors import ErrorLevel, ParseError
 from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType
 
+from d1.migrations import MigrationSet, split_statements
 from stacks.catalog import Waiver
-from workers.migrations import MigrationSet, split_statements
 
 
 
@@ -140,7 +140,7 @@ def parse_statement(text: str) -> exp.Expression:
     return expression
 
 
-# Is a name still read by the Workers' code? (table) or (table, column); see workers/queries.py.
+# Is a name still read by the Workers' code? (table) or (table, column); see d1/queries.py.
 CodeUses = Callable[[str, Optional[str]], bool]
 
 

@@ -5,7 +5,7 @@
     POST /accounts/{account_id}/d1/database/{database_id}/query   {"sql": ..., "params": [...]}
 
 The query endpoint also reads a database's schema and migration record, and writes the
-record of a baseline (workers/migrations.py).
+record of a baseline (d1/migrations.py).
 
 The base URL is `CLOUDFLARE_API_BASE_URL` (the variable wrangler reads too, so one setting
 points both at a test server) or Cloudflare's; the token is `CLOUDFLARE_API_TOKEN`, sent as

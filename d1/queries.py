@@ -1,6 +1,6 @@
 """What the Workers' code reads and writes in D1: tables and columns, from its own SQL.
 
-`workers/queries.mjs` reads workers/src with the TypeScript compiler and folds every SQL
+`d1/queries.mjs` reads workers/src with the TypeScript compiler and folds every SQL
 text, `select(table, columns)` call and ingestion table spec to constants; the SQL texts
 are parsed here with sqlglot (SQLite dialect), the same parser the migration rule uses.
 Each use names the tables it may concern: a column written without a table belongs to
@@ -23,8 +23,8 @@ from typing import Mapping, Optional
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
+from d1.migration_sql import parse_statement
 from toolchain.node import node_binary
-from workers.migration_sql import parse_statement
 
 # The code is this checkout's own; the sources it reads are those of the root it is given.
 EXTRACTOR = Path(__file__).with_name("queries.mjs")
@@ -90,7 +90,7 @@ def read_uses(found: Mapping[str, list[dict]]) -> list[Use]:
     unlisted = [u for u in found["unresolved"] if f"{u['file']}:{u['line']}" not in DYNAMIC]
     if unlisted:
         raise QueryError(
-            "SQL the TypeScript compiler cannot fold to constants, not in workers/queries.py DYNAMIC: "
+            "SQL the TypeScript compiler cannot fold to constants, not in d1/queries.py DYNAMIC: "
             + "; ".join(f"{u['file']}:{u['line']} {u['text'][:60]!r}" for u in unlisted)
         )
     uses: list[Use] = []

@@ -2,7 +2,7 @@
 
 The migration step runs as the engine's dynamic provider runs it (d1/migration_step.py, with
 the inputs the program gives it), with real wrangler, against a loopback stand-in of the D1
-API (tests/d1_api.py) that keeps each database in SQLite. The restore is `python -m tools.restore`, what `make restore` runs.
+API (tests/d1_api.py) that keeps each database in SQLite. The restore is `python -m d1.restore`, what `make restore` runs.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from d1.migration_step import MigrationStep, step_inputs
+from d1.migrations import load_migration_set
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, ProjectCopy
 from tests.d1_api import BOOKMARK, TOKEN, D1Api, StepRun, run_step
-from workers.migrations import load_migration_set
 
 DATABASE_ID = "1c0ac5ea-d394-a5c2-9977-bc7f276e252c"
 MIGRATIONS = "workers/migrations/odds"
@@ -76,7 +76,7 @@ def test_a_bookmark_that_cannot_be_read_stops_the_migration_before_it_starts(api
 
 def restore(api: D1Api, outputs: Path, *args: str, answer: str = "") -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, CLOUDFLARE_ACCOUNT_ID=ACCOUNT, CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_API_BASE_URL=api.base_url)
-    done = subprocess.run([sys.executable, "-m", "tools.restore", "staging", "blaze-odds", "--outputs", str(outputs), *args],
+    done = subprocess.run([sys.executable, "-m", "d1.restore", "staging", "blaze-odds", "--outputs", str(outputs), *args],
                           cwd=ROOT, env=env, input=answer, capture_output=True, text=True, timeout=60, check=False)
     assert TOKEN not in done.stdout + done.stderr
     return done

@@ -7,7 +7,7 @@ with `PRAGMA table_info` / `index_list` / `index_info`, so two spellings of one 
 (whitespace, quoting, a comment) compare equal and a missing column, index or table does not.
 
 `baseline` proposes, for an adopted database, the last migration whose schema the live one
-has: the first deploy applies only the files after it (workers/migrations.py).
+has: the first deploy applies only the files after it (d1/migrations.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
 if TYPE_CHECKING:
-    from workers.migrations import Migration
+    from d1.migrations import Migration
 
 # wrangler's default name for its record of applied files (`migrations_table`).
 TRACKING_TABLE = "d1_migrations"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from d1.migrations import LOCK_FILE, load_migration_set, lock_problems, update_lock
+from policies.resource_types import D1_MIGRATIONS
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
-from policies.resource_types import D1_MIGRATIONS
 from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
 from tools.offline import plan_document, run_program
-from workers.migrations import LOCK_FILE, load_migration_set, lock_problems, update_lock
 
 CATALOG = load_catalog(ROOT)
 
@@ -106,7 +106,7 @@ def test_removing_a_locked_migration_or_adding_an_unlocked_one_is_reported(proje
     (folder / "search" / "0002_unlocked.sql").write_text("CREATE TABLE unlocked (id INTEGER);\n")
     assert [str(p) for p in lock_problems(project.root)] == [
         "odds/0001_events_and_lines.sql was applied and is gone: migrations are append-only, restore it",
-        f"search/0002_unlocked.sql is not in {LOCK_FILE}: run `python -m workers.migrations lock`",
+        f"search/0002_unlocked.sql is not in {LOCK_FILE}: run `python -m d1.migrations lock`",
     ]
 
 
