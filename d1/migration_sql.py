@@ -33,7 +33,7 @@ from sqlglot.errors import ErrorLevel, ParseError
 from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType
 
-from d1.migrations import MigrationSet, split_statements
+from d1.migration_set import MigrationSet, split_statements
 from stacks.catalog import Waiver
 
 

@@ -32,7 +32,8 @@ from typing import Any, Mapping
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-from d1.migrations import MigrationRefused, MigrationSet, load_migration_set, migrate_remote
+from d1.migration_set import MigrationSet, load_migration_set
+from d1.migrations import MigrationRefused, migrate_remote
 from d1.schema import TRACKING_TABLE
 from d1.timetravel import ApiError, D1Api
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Optional, Sequence
 
 if TYPE_CHECKING:
-    from d1.migrations import Migration
+    from d1.migration_set import Migration
 
 # wrangler's default name for its record of applied files (`migrations_table`).
 TRACKING_TABLE = "d1_migrations"

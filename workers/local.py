@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Iterable, Mapping
 
-from d1.migrations import TRACKING_TABLE, load_migration_set
-from d1.migrations import split_statements as split_with_lines
+from d1.migration_set import load_migration_set
+from d1.migration_set import split_statements as split_with_lines
+from d1.schema import TRACKING_TABLE
 from stacks.catalog import Catalog, Worker
 from toolchain.node import JsonLinesProcess, NodeProcessError
 from workers.bundle import OUT_DIR, build_bundles

@@ -15,8 +15,8 @@ from typing import Iterator
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
+from d1.migration_set import MIGRATIONS_ROOT, MigrationError, load_migration_set
 from d1.migration_sql import DataLoss, WaiverError, data_losses, file_waivers
-from d1.migrations import MIGRATIONS_ROOT, MigrationError, load_migration_set
 from d1.queries import QueryError, code_uses, uses_name
 from policies import resource_types as types
 from policies.framework import NoConfig, ResourceRule, RuleInfo, RunContext, WaivedFinding, Waiver, fields, plain

@@ -7,8 +7,8 @@ real wrangler, against the loopback D1 API of tests/d1_api.py (one SQLite per da
 
 from __future__ import annotations
 
+from d1.migration_set import load_migration_set
 from d1.migration_step import step_inputs
-from d1.migrations import load_migration_set
 from policies.resource_types import D1_MIGRATIONS
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, Planned, ProjectCopy

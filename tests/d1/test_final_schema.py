@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from d1.migrations import ENV_DIR, ENV_ID, ENV_NAME, MIGRATIONS_ROOT
+from d1.migration_set import MIGRATIONS_ROOT
+from d1.migrations import ENV_DIR, ENV_ID, ENV_NAME
 from d1.queries import DYNAMIC, Schema, code_uses, unmet
 from tests.conftest import ROOT, ProjectCopy
 

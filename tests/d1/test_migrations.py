@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from d1.migrations import LOCK_FILE, load_migration_set, lock_problems, update_lock
+from d1.migration_set import LOCK_FILE, load_migration_set, lock_problems, update_lock
 from policies.resource_types import D1_MIGRATIONS
 from stacks.catalog import load_catalog
 from stacks.errors import InputError

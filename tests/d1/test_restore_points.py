@@ -14,8 +14,8 @@ from unittest import mock
 import sys
 from pathlib import Path
 
+from d1.migration_set import load_migration_set
 from d1.migration_step import MigrationStep, step_inputs
-from d1.migrations import load_migration_set
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, ProjectCopy
 from tests.d1_api import BOOKMARK, TOKEN, D1Api, StepRun, run_step

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from d1.migrations import load_migration_set
+from d1.migration_set import load_migration_set
 from delivery import audit
 from stacks.catalog import load_catalog
 from tests.cloudflare_api import TOKEN

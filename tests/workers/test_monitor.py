@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from d1.migrations import load_migration_set
+from d1.migration_set import load_migration_set
 from stacks.catalog import Catalog
 from tests.conftest import ROOT
 from tests.workers.conftest import Start, corrupt_database

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from d1.migration_set import load_migration_set
 from d1.migration_step import D1Migrations
-from d1.migrations import load_migration_set
 from policies import resource_types as types
 from policies.rules import migration_data_loss
 from policies.rules.migration_data_loss import RULE, RULE_ID, judge
