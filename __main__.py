@@ -7,8 +7,8 @@ from pathlib import Path
 import pulumi
 
 from components.fleet import Fleet, FleetArgs
+from components.promotion import PromotionGate, release_commit
 from d1.migration_set import load_d1_migrations
-from delivery.promotion import PromotionGate, release_commit
 from stacks import load_stack
 from workers.bundle import build_bundles
 

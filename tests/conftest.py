@@ -1,4 +1,5 @@
-"""Shared fixtures: the real program run for both stacks, and editable project copies."""
+"""Shared fixtures: the real program run for both stacks, editable project copies, and no
+environment the workflows control."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any, Callable
 import pytest
 import yaml
 
+from components.promotion import COMMIT_VARIABLE, GATE_VARIABLE
 from stacks.stack_file import StackConfig, read_stack_config
 from tools.offline import Run, plan_document, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")
+MONITOR_SOURCE = "workers/src/monitor/index.ts"
 
 
 def stack_config(stack: str, root: Path = ROOT) -> StackConfig:
@@ -74,3 +77,20 @@ def project(tmp_path: Path) -> ProjectCopy:
     shutil.copytree(ROOT / "workers" / "migrations", tmp_path / "workers" / "migrations")
     (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
     return ProjectCopy(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def workflow_environment_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program runs with the commit and the gate mode the workflows set cleared, so no
+    test depends on the shell it was started from."""
+    monkeypatch.delenv(COMMIT_VARIABLE, raising=False)
+    monkeypatch.delenv(GATE_VARIABLE, raising=False)
+
+
+def change_monitor_code(project: ProjectCopy) -> None:
+    """Change what the monitor Worker does (the only Worker of its family)."""
+    # A comment would not do: esbuild drops comments, so the bundle and its digest stay.
+    path = project.root / MONITOR_SOURCE
+    text = path.read_text()
+    assert 'text(env, "REPORT_CRON")' in text
+    path.write_text(text.replace('text(env, "REPORT_CRON")', 'text(env, "REPORT_CRON_PATCHED")'))

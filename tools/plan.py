@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # pulumi_cloudflare emits ~70 DeprecationWarnings at import; they are upstream noise.
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    from delivery.promotion import PromotionError
+    from components.promotion import PromotionError
     from stacks import PROJECT_ROOT, InputError
     from stacks.stack_file import read_stack_config
     from tools.offline import PlanError, plan_document, run_program, write_plan

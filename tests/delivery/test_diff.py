@@ -16,8 +16,7 @@ import pytest
 from stacks.catalog import load_catalog
 from stacks.stack_file import StackConfig
 from tests import mermaid
-from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.delivery.conftest import change_monitor_code
+from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tools import diagram, diff
 from tools.offline import plan_document, run_program
 

@@ -296,7 +296,7 @@ def test_the_drift_webhook_keys_are_the_stacks_alert_webhook(stack: str) -> None
 
 
 def test_the_promotion_source_is_the_staging_stack_the_workflows_deploy() -> None:
-    # The org and project come from the running stack (delivery/promotion.py), so prod
+    # The org and project come from the running stack (components/promotion.py), so prod
     # deployed as blazesportsintel/prod reads blazesportsintel/blaze-infra/staging.
     source = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]["blaze-infra:promotion"]["stagingStack"]
     deployed = [s["with"]["stack-name"] for _, s in steps(load("deploy.yml")) if s.get("with", {}).get("command") == "up"]

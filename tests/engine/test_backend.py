@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from components.promotion import PromotionError
 from delivery import engine
-from delivery.promotion import PromotionError
 from stacks.stack_file import read_stack_config
-from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.delivery.conftest import change_monitor_code
+from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tests.engine.conftest import ORGANIZATION, Cli, stack_name
 from tools.offline import OfflineRun
 

@@ -22,9 +22,8 @@ from d1.migration_set import load_migration_set
 from delivery import audit
 from stacks.catalog import load_catalog
 from tests.cloudflare_api import TOKEN
-from tests.conftest import ROOT, Planned
+from tests.conftest import ROOT, Planned, change_monitor_code
 from tests.delivery.accounts import project_with_plans
-from tests.delivery.conftest import change_monitor_code
 from tests.engine.lifecycle import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
 
 CATALOG = load_catalog(ROOT)

@@ -22,8 +22,7 @@ from engine.workspace import Workspace, stack_name
 from policies.config import read_pack_config
 from policies.framework import RunContext
 from policies.pack import load_waivers, pack_policies
-from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
-from tests.delivery.conftest import change_monitor_code
+from tests.conftest import ROOT, STACKS, Planned, ProjectCopy, change_monitor_code
 from tools.offline import plan_document, run_program, write_plan
 from tools.policy import check_plan, read_plan
 

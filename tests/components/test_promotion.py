@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from delivery.promotion import PromotionError, gate_mode, judge, release_commit
+from components.promotion import PromotionError, gate_mode, judge, release_commit
 from stacks.errors import InputError
 from stacks.settings import PromotionOverride
-from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.delivery.conftest import change_monitor_code
+from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tools import plan as plan_cli
 from tools.offline import OfflineRun, PlanError, plan_document, run_program
 
