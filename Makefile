@@ -85,7 +85,7 @@ policy: setup
 
 # The real engine (engine/*, built once per machine; README "The real engine").
 engine: setup
-	$(BIN)/python -m delivery.engine --print
+	$(BIN)/python -m engine.build --print
 
 test: setup engine $(MERMAID)
 	$(BIN)/python -m pytest

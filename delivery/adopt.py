@@ -43,7 +43,7 @@ import cloudflare
 
 from d1.migration_set import load_migration_set
 from d1.schema import APPLIED_QUERY, MASTER_QUERY, TRACKING_TABLE, Baseline, baseline, schema_of_master
-from delivery.provider_schema import terraform_type
+from engine.provider_schema import terraform_type
 from policies.resource_types import D1_MIGRATIONS
 from stacks import PROJECT_ROOT
 from stacks.errors import InputError

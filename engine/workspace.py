@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from delivery import engine as build
+from engine import build
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "blaze-infra"

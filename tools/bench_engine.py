@@ -1,13 +1,13 @@
 """The real engine's part of `make bench`: its build, the provider plugin's start, and the
 provider check beside the plan.
 
-- Build: `python -m delivery.engine` with every binary cached (what each `make test` pays),
+- Build: `python -m engine.build` with every binary cached (what each `make test` pays),
   with Go's caches warm but the binaries' cache empty (a changed pin), and, with
   `--cold-engine`, with every cache empty (a new machine: module downloads included).
 - The provider plugin (engine/provider) as the engine starts it: the time to the port it
   prints, its first GetSchema (which generates the schema) and a second one, and its peak
   memory before and after, asked over gRPC with the Python SDK's own provider stubs.
-- The provider check of a plan (delivery/provider_schema.py through schemacheck) beside the
+- The provider check of a plan (engine/provider_schema.py through schemacheck) beside the
   offline plan itself, for the fleet as it is and for ten times the fleet: a generated
   catalog in a temporary copy, each Worker, database and namespace nine more times (the
   copies bind the copies, and carry no crons, routes or domains, which the account's and
@@ -30,12 +30,12 @@ import grpc
 import yaml
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from delivery import engine
+from engine import build
 from stacks import PROJECT_ROOT
 
 COPIES = 9
 CHECK = (
-    "import json, sys; from pathlib import Path; from delivery import provider_schema as p; "
+    "import json, sys; from pathlib import Path; from engine import provider_schema as p; "
     "s = Path(sys.argv[1]); plan = json.loads(Path(sys.argv[2]).read_text()); "
     "found = p.check(plan['resources'], p.load_schemas(s), s, Path(sys.argv[3])); "
     "sys.exit(1 if found else 0)"
@@ -44,7 +44,7 @@ CHECK = (
 
 def _timed_build(environ: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "delivery.engine"], cwd=PROJECT_ROOT, env=environ, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "engine.build"], cwd=PROJECT_ROOT, env=environ, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -60,9 +60,9 @@ def measure_build(cold: bool) -> list[str]:
         rows.append(("Go caches warm, no binaries (a changed pin, or a new cache folder)", _timed_build(environ)))
         rows.append(("everything cached (every `make test` after the first)", _timed_build(environ)))
     lines = [
-        "## The real engine's build (`python -m delivery.engine`)",
+        "## The real engine's build (`python -m engine.build`)",
         "",
-        "Every binary of engine/: " + ", ".join(f"{b.name} (engine/{b.module})" for b in engine.BINARIES) + ".",
+        "Every binary of engine/: " + ", ".join(f"{b.name} (engine/{b.module})" for b in build.BINARIES) + ".",
         "",
         "| caches | wall time |",
         "|---|---|",
@@ -100,7 +100,7 @@ def _plugin_start(plugin: Path) -> tuple[float, float, float, float, float]:
 
 
 def measure_plugin(runs: int) -> list[str]:
-    plugin = engine.ensure_all()["pulumi-resource-cloudflare"]
+    plugin = build.ensure_all()["pulumi-resource-cloudflare"]
     samples = [_plugin_start(plugin) for _ in range(runs)]
     ready, first, again, peak_ready, peak_after = (statistics.median(column) for column in zip(*samples))
     return [
@@ -163,7 +163,7 @@ def _project_copy(tmp: Path) -> Path:
 def measure_check(runs: int) -> list[str]:
     from tools.bench import median, run_process
 
-    schemacheck = engine.ensure_all()["schemacheck"]
+    schemacheck = build.ensure_all()["schemacheck"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         root = _project_copy(Path(tmp))

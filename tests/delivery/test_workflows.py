@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from delivery import engine
+from engine import build
 from tests.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -22,7 +22,7 @@ PINNED_ACTIONS = ROOT / ".github" / "pinned-actions"
 USES = re.compile(r"^\s*(?:- )?uses: (?P<action>\S+)(?P<comment>.*)$", flags=re.MULTILINE)
 PINNED = re.compile(r"(?P<repo>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})")
 # The CLI the workflows install is the one the tests build and run (engine/pulumi/go.mod).
-PULUMI_CLI = engine.requirements("pulumi")[engine.PULUMI_PKG].removeprefix("v")
+PULUMI_CLI = build.requirements("pulumi")[build.PULUMI_PKG].removeprefix("v")
 ORG = "blazesportsintel"
 
 
@@ -78,7 +78,7 @@ def test_the_schema_check_rejects_a_broken_workflow(tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def actionlint() -> Path:
     """actionlint from engine/actionlint, built on first use on this machine (make test builds it first)."""
-    return engine.ensure("actionlint") / "actionlint"
+    return build.ensure("actionlint") / "actionlint"
 
 
 def lint(actionlint: Path, *files: Path, pinned: bool = True) -> subprocess.CompletedProcess[str]:

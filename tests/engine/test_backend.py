@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.promotion import PromotionError
-from delivery import engine
+from engine import build
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tests.engine.conftest import ORGANIZATION, Cli, stack_name
@@ -16,7 +16,7 @@ from tools.offline import OfflineRun
 
 
 def test_the_cli_is_the_pinned_engine_version(cli: Cli) -> None:
-    pinned = engine.requirements("pulumi")[engine.PULUMI_PKG]
+    pinned = build.requirements("pulumi")[build.PULUMI_PKG]
     assert cli.run("version").stdout.strip() == pinned
     # The CLI may be newer than the Python SDK, never older (the proxy serves no 3.272/3.273).
     sdk = next(l.split("==")[1] for l in (ROOT / "requirements.txt").read_text().splitlines() if l.startswith("pulumi=="))

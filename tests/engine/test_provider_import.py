@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
-from delivery import provider_import
-from delivery.provider_schema import snake, terraform_type
+from engine import provider_import
+from engine.provider_schema import snake, terraform_type
 from tests.cloudflare_api import TOKEN, Account, CloudflareApi, Request
 from tests.conftest import Planned
 from tests.delivery.accounts import adopted_import_file, live_account, project_with_plans

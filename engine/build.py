@@ -1,4 +1,4 @@
-"""The real engine's binaries, built from Go modules: `python -m delivery.engine [--print]`.
+"""The real engine's binaries, built from Go modules: `python -m engine.build [--print]`.
 
 Each folder under `engine/` is a Go module of the project's own with a committed,
 pinned `go.mod`/`go.sum` and no copied dependency code. Its binaries are built with the
@@ -211,7 +211,7 @@ def _go(args: list[str], cwd: Path, capture: bool = True, label: str = "") -> st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m delivery.engine", description="Build the real engine's binaries (cached).")
+    parser = argparse.ArgumentParser(prog="python -m engine.build", description="Build the real engine's binaries (cached).")
     parser.add_argument("--print", action="store_true", help="print one `name path` line per binary")
     args = parser.parse_args(argv)
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from delivery.provider_schema import CLOUDFLARE, ask, terraform_type
+from engine.provider_schema import CLOUDFLARE, ask, terraform_type
 
 
 @dataclass(frozen=True)
