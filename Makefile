@@ -55,7 +55,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # The Mermaid toolchain for make docs and its test: mermaid-cli from its own lockfile (no
 # browser download) and Debian's chromium, installed with apt-get when run as root.
-MERMAID := tools/mermaid/node_modules/.installed
+MERMAID := docgen/mermaid/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 
 $(CHROMIUM):
@@ -64,9 +64,9 @@ $(CHROMIUM):
 	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
 	else echo "error: Debian's chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi
 
-$(MERMAID): tools/mermaid/package.json tools/mermaid/package-lock.json node_modules/.installed $(CHROMIUM)
-	@echo "setup: npm ci in tools/mermaid (the Mermaid CLI)"
-	cd tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 $(BIN)/npm ci --no-audit --no-fund --loglevel=error
+$(MERMAID): docgen/mermaid/package.json docgen/mermaid/package-lock.json node_modules/.installed $(CHROMIUM)
+	@echo "setup: npm ci in docgen/mermaid (the Mermaid CLI)"
+	cd docgen/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 $(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 plan: setup
@@ -134,4 +134,4 @@ audit: plans
 	$(BIN)/python -m delivery.audit $(STACK) $(if $(OUT),--out $(OUT))
 
 docs: setup $(MERMAID)
-	$(BIN)/python -m tools.docs
+	$(BIN)/python -m docgen.docs

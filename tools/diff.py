@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from tools.diagram import MAX_EDGES, SHAPES, edge_count, fan_out, flowchart, node_id, target_node
-from tools.markdown import ABSENT, code_cell
+from docgen.diagram import MAX_EDGES, SHAPES, edge_count, fan_out, flowchart, node_id, target_node
+from docgen.markdown import ABSENT, code_cell
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXIT_UNUSABLE = 2
@@ -98,7 +98,7 @@ class DigestChange:
 class Touched:
     """A Worker, database, namespace or bucket (by catalog name) that the change touches."""
 
-    kind: str  # "worker", or a binding kind of tools/diagram.py: "d1", "kv", "r2"
+    kind: str  # "worker", or a binding kind of docgen/diagram.py: "d1", "kv", "r2"
     name: str
     mark: str  # one of MARKS
     family: str = ""

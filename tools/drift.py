@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from tools.markdown import ABSENT, code_cell
+from docgen.markdown import ABSENT, code_cell
 
 EXIT_CLEAN = 0
 EXIT_DRIFT = 3

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from docgen import diagram
 from stacks.catalog import load_catalog
 from stacks.stack_file import StackConfig
-from tests import mermaid
 from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
-from tools import diagram, diff
+from tests.docgen import mermaid
+from tools import diff
 from tools.offline import plan_document, run_program
 
 CATALOG = load_catalog(ROOT)

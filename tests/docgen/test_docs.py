@@ -8,19 +8,19 @@ import shutil
 import subprocess
 import sys
 
+from docgen import diagram, docs
 from stacks import cron
 from stacks.catalog import load_catalog
 from stacks.stack_file import stack_settings
-from tests import mermaid
 from tests.conftest import ROOT, ProjectCopy
-from tools import diagram, docs
+from tests.docgen import mermaid
 
 CATALOG = load_catalog(ROOT)
 STACKS = {name: stack_settings(name, ROOT) for name in ("prod", "staging")}
 
 
 def test_the_committed_document_is_what_make_docs_writes() -> None:
-    done = subprocess.run([sys.executable, "-m", "tools.docs", "--check"], cwd=ROOT, capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "docgen.docs", "--check"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr + "\nrun `make docs` and commit docs/INFRASTRUCTURE.md"
 
 
@@ -184,6 +184,6 @@ def test_a_catalog_change_renders_only_the_diagrams_it_changes(project: ProjectC
 def test_a_new_renderer_makes_every_diagram_stale(monkeypatch) -> None:
     # The index records the source and the toolchain each SVG came from.
     before = docs.diagram_index(CATALOG, STACKS)
-    monkeypatch.setattr(docs, "RENDERER", (ROOT / "tools" / "mermaid" / "package.json",))
+    monkeypatch.setattr(docs, "RENDERER", (ROOT / "docgen" / "mermaid" / "package.json",))
     after = docs.diagram_index(CATALOG, STACKS)
     assert before.keys() == after.keys() and all(before[name] != after[name] for name in before)

@@ -2,7 +2,7 @@
 
 Both draw a Worker and what it binds the same way (one node shape per kind of target), so
 a reader of the pull-request comment recognises the pictures of docs/INFRASTRUCTURE.md.
-Rendering is the real Mermaid toolchain: mermaid-cli from tools/mermaid with Debian's
+Rendering is the real Mermaid toolchain: mermaid-cli from docgen/mermaid with Debian's
 chromium, which is also the syntax check.
 """
 
@@ -17,11 +17,11 @@ from typing import Iterable
 from stacks import PROJECT_ROOT
 from toolchain.node import node_binary
 
-MMDC = Path("tools") / "mermaid" / "node_modules" / ".bin" / "mmdc"
-PUPPETEER = Path("tools") / "mermaid" / "puppeteer.json"
+MMDC = Path("docgen") / "mermaid" / "node_modules" / ".bin" / "mmdc"
+PUPPETEER = Path("docgen") / "mermaid" / "puppeteer.json"
 # Mermaid's configuration. The "neo" look draws shapes with rough.js, whose jitter is random
 # unless seeded: with a fixed seed, one source always renders to the same bytes.
-CONFIG = Path("tools") / "mermaid" / "config.json"
+CONFIG = Path("docgen") / "mermaid" / "config.json"
 MAX_EDGES = 60  # above this a diagram is split (or summarised); a reader cannot follow more
 
 # Binding kind -> (shape opening, shape closing, label prefix). Databases and buckets are
@@ -89,7 +89,7 @@ def render_svgs(sources: dict[str, list[str]], out: Path, root: Path = PROJECT_R
     """Renders each Mermaid source to out/<name>.svg with mermaid-cli, in one browser session."""
     mmdc = root / MMDC
     if not mmdc.exists():
-        raise RenderError(f"{MMDC} is missing: run `make docs` (it installs tools/mermaid and Debian's chromium)")
+        raise RenderError(f"{MMDC} is missing: run `make docs` (it installs docgen/mermaid and Debian's chromium)")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="blaze-mermaid-") as tmp:
         names = sorted(sources)

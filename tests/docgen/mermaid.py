@@ -1,4 +1,4 @@
-"""Reads back the flowcharts tools/diagram.py writes, so tests assert on the graph, not on text."""
+"""Reads back the flowcharts docgen/diagram.py writes, so tests assert on the graph, not on text."""
 
 from __future__ import annotations
 
@@ -54,5 +54,5 @@ def parse(lines: list[str]) -> Graph:
             if group is not None:
                 graph.groups[group].append(match[1])
         elif not line.strip().startswith(("direction ", "classDef ")):
-            raise AssertionError(f"not a line tools/diagram.py writes: {line!r}")
+            raise AssertionError(f"not a line docgen/diagram.py writes: {line!r}")
     return graph
