@@ -106,15 +106,15 @@ clean:
 # post it), cut at GitHub's comment size; the terminal always gets the whole diff.
 diff: setup
 ifdef BASE
-	$(BIN)/python -m tools.diff --base $(BASE) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.diff --base $(BASE) $(if $(OUT),--out $(OUT))
 else
-	$(BIN)/python -m tools.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
 endif
 
 # Exit 0 no drift, 3 drift, 2 unusable input; make reports any non-zero as 2, so the
-# workflows call `.venv/bin/python -m tools.drift` directly (see docs/RUNBOOK.md).
+# workflows call `.venv/bin/python -m operations.drift` directly (see docs/RUNBOOK.md).
 drift-report: setup
-	$(BIN)/python -m tools.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
 # Exit codes of its own: .venv/bin/python -m d1.restore (0 restored, 1 not, 2 unknown input).
 restore: setup
@@ -125,13 +125,13 @@ STACKS := $(patsubst Pulumi.%.yaml,%,$(sort $(wildcard Pulumi.*.yaml)))
 plans: setup
 	@for stack in staging $(filter-out staging,$(STACKS)); do $(BIN)/python -m tools.plan $$stack >/dev/null; done
 
-# Exit codes of its own: .venv/bin/python -m delivery.adopt (0 written, 1 bad input, 2 API failed).
+# Exit codes of its own: .venv/bin/python -m operations.adopt (0 written, 1 bad input, 2 API failed).
 adopt: plans
-	$(BIN)/python -m delivery.adopt $(STACK)
+	$(BIN)/python -m operations.adopt $(STACK)
 
-# Exit codes of its own: .venv/bin/python -m delivery.audit (0 nothing found, 3 something, 2 error).
+# Exit codes of its own: .venv/bin/python -m operations.audit (0 nothing found, 3 something, 2 error).
 audit: plans
-	$(BIN)/python -m delivery.audit $(STACK) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.audit $(STACK) $(if $(OUT),--out $(OUT))
 
 docs: setup $(MERMAID)
 	$(BIN)/python -m docgen.docs

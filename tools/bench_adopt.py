@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from stacks import PROJECT_ROOT
 from tests.cloudflare_api import TOKEN, CloudflareApi
-from tests.delivery.accounts import STACKS, live_account
+from tests.operations.accounts import STACKS, live_account
 
 
 def measure_adopt(runs: int, run_process: Callable[[list[str], Path], Any]) -> list[str]:
@@ -30,7 +30,7 @@ def measure_adopt(runs: int, run_process: Callable[[list[str], Path], Any]) -> l
         subprocess.run([python, "-m", "tools.plan", stack], cwd=PROJECT_ROOT, check=True, capture_output=True)
         plans[stack] = SimpleNamespace(plan=json.loads((PROJECT_ROOT / "build" / "plan" / f"{stack}.json").read_text()))
     account = live_account(plans)  # type: ignore[arg-type]  # only .plan is read
-    argv = [python, "-m", "delivery.adopt", "prod"]
+    argv = [python, "-m", "operations.adopt", "prod"]
     saved = {k: os.environ.get(k) for k in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_BASE_URL")}
     with CloudflareApi(account) as api:
         os.environ.update(CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_BASE_URL=api.base_url)
@@ -50,7 +50,7 @@ def measure_adopt(runs: int, run_process: Callable[[list[str], Path], Any]) -> l
     seconds = statistics.median(s.seconds for s in samples)
     peak = statistics.median(s.peak_mib for s in samples)
     return [
-        "## Adopting the live account (`make adopt STACK=prod`, delivery/adopt.py)",
+        "## Adopting the live account (`make adopt STACK=prod`, operations/adopt.py)",
         "",
         f"One process per run, against a loopback account with every resource both stacks declare: "
         f"{requests} requests (lists to their last page, each Worker's schedules, two reads per database), "

@@ -20,7 +20,7 @@ import pytest
 from tests.cloudflare_api import CloudflareApi
 from tests.conftest import ROOT, Planned
 from tests.engine.conftest import Cli, stack_name
-from tests.delivery.accounts import adopted_import_file, live_account, project_with_plans
+from tests.operations.accounts import adopted_import_file, live_account, project_with_plans
 
 STOPPED_AT_THE_PROVIDER = "no resource plugin 'pulumi-resource-cloudflare' found in the workspace at version v6.23.1"
 

@@ -19,12 +19,12 @@ from typing import Any, Iterator
 import pytest
 
 from d1.migration_set import load_migration_set
-from delivery import audit
+from operations import audit
 from stacks.catalog import load_catalog
 from tests.cloudflare_api import TOKEN
 from tests.conftest import ROOT, Planned, change_monitor_code
-from tests.delivery.accounts import project_with_plans
 from tests.engine.lifecycle import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
+from tests.operations.accounts import project_with_plans
 
 CATALOG = load_catalog(ROOT)
 @pytest.fixture(scope="module")
@@ -219,7 +219,7 @@ def test_drift_made_in_the_account_is_what_the_drift_report_and_the_audit_show(
     refreshed = deployment.cli("refresh", "--preview-only", "--json", stack="staging")
     document = tmp_path / "refresh.json"
     document.write_text(refreshed.stdout)
-    report = subprocess.run([sys.executable, "-m", "tools.drift", str(document), "--out", str(tmp_path / "report.md")],
+    report = subprocess.run([sys.executable, "-m", "operations.drift", str(document), "--out", str(tmp_path / "report.md")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert report.returncode == 3, report.stdout + report.stderr
     text = (tmp_path / "report.md").read_text()

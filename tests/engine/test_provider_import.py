@@ -1,6 +1,6 @@
 """`make adopt`'s import ids, imported by the Cloudflare provider's own import code.
 
-The import file is written by delivery/adopt.main against the loopback account
+The import file is written by operations/adopt.main against the loopback account
 (tests/cloudflare_api/); each Cloudflare entry's id then goes to `schemacheck import`, the
 Terraform provider's ImportState for its type (what `pulumi import --file` runs through the
 bridge), pointed at the same loopback API. The provider must parse every id, ask the API for
@@ -20,7 +20,7 @@ from engine import provider_import
 from engine.provider_schema import snake, terraform_type
 from tests.cloudflare_api import TOKEN, Account, CloudflareApi, Request
 from tests.conftest import Planned
-from tests.delivery.accounts import adopted_import_file, live_account, project_with_plans
+from tests.operations.accounts import adopted_import_file, live_account, project_with_plans
 
 # The attribute of each imported state that names the resource as the plan declares it.
 NAMED_BY = {

@@ -18,11 +18,11 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from delivery import adopt as adopt_module
-from delivery import audit as audit_module
+from operations import adopt as adopt_module
+from operations import audit as audit_module
 from tests.cloudflare_api import TOKEN, CloudflareApi, Database, Namespace, Policy, Script
 from tests.conftest import ROOT, Planned
-from tests.delivery.accounts import hand_made_schema, hex_id, live_account, project_with_plans, uuid_id
+from tests.operations.accounts import hand_made_schema, hex_id, live_account, project_with_plans, uuid_id
 
 
 @pytest.fixture

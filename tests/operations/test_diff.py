@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from docgen import diagram
+from operations import diff
 from stacks.catalog import load_catalog
 from stacks.stack_file import StackConfig
 from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tests.docgen import mermaid
-from tools import diff
 from tools.offline import plan_document, run_program
 
 CATALOG = load_catalog(ROOT)
@@ -279,7 +279,7 @@ def test_a_comment_is_never_cut_inside_a_diagram() -> None:
 
 
 def run_diff(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tools.diff", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "operations.diff", *args], cwd=cwd, capture_output=True, text=True, check=False)
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
 """What the account has that no stack declares, and cron triggers it runs differently from
 the code: the parts of drift `pulumi refresh` cannot see.
 
-    make audit STACK=prod        (.venv/bin/python -m delivery.audit prod [--out FILE])
+    make audit STACK=prod        (.venv/bin/python -m operations.audit prod [--out FILE])
 
-Reads the account exactly as `make adopt` does (delivery/adopt.py: the official SDK,
+Reads the account exactly as `make adopt` does (operations/adopt.py: the official SDK,
 CLOUDFLARE_API_TOKEN, CLOUDFLARE_BASE_URL, read-only) and prints, as Markdown, every live
 Worker, database, namespace, bucket, route in the stack's zones, custom domain, policy and
 webhook that neither stack's plan declares, and cron triggers on a declared Worker that
@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from delivery.adopt import AdoptError, Adoption, ApiFailure, adopt, client_from_environment
+from operations.adopt import AdoptError, Adoption, ApiFailure, adopt, client_from_environment
 from stacks import PROJECT_ROOT
 
 EXIT_UNMANAGED = 3

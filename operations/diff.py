@@ -1,7 +1,7 @@
 """The offline plan diff, as Markdown for a pull-request comment.
 
-    python -m tools.diff --base <git-rev> [--stacks staging prod] [--out FILE]
-    python -m tools.diff --old OLD.json --new NEW.json [--out FILE]
+    python -m operations.diff --base <git-rev> [--stacks staging prod] [--out FILE]
+    python -m operations.diff --old OLD.json --new NEW.json [--out FILE]
 
 With `--base`, the old plans are built from a `git worktree` of that revision (with this
 checkout's virtualenv and node_modules) and the new plans from this checkout, working-tree

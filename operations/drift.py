@@ -1,7 +1,7 @@
 """The drift report: Markdown from the JSON that `pulumi refresh --preview-only --json` or
 `pulumi preview [--refresh] --json` prints.
 
-    python -m tools.drift FILE [--stack NAME] [--out REPORT.md] [--source refresh|preview]
+    python -m operations.drift FILE [--stack NAME] [--out REPORT.md] [--source refresh|preview]
 
 The document is the CLI's preview digest (pulumi/pulumi pkg/display/json.go): `steps`
 with `op`, `urn`, `oldState`, `newState`, `detailedDiff` (path -> {kind, inputDiff}),
@@ -73,7 +73,7 @@ class Resource:
 # The terraform-provider-cloudflare version the pinned pulumi_cloudflare bridges, at least.
 # pulumi-cloudflare v6.17.0, the newest release whose source is readable here, pins its
 # `upstream` submodule at b2277b8 = terraform-provider-cloudflare 5.19.1; later releases
-# bridge the same or newer. tests/delivery/test_drift.py ties this to requirements.txt, so
+# bridge the same or newer. tests/operations/test_drift.py ties this to requirements.txt, so
 # a new pulumi_cloudflare pin makes someone re-check the list below.
 BRIDGED_FOR = "pulumi_cloudflare==6.23.1"
 BRIDGED_UPSTREAM = (5, 19, 1)

@@ -281,7 +281,7 @@ def test_drift_runs_both_checks_per_stack_on_a_schedule_and_on_demand() -> None:
     text = (WORKFLOWS / "drift.yml").read_text()
     assert 'pulumi refresh --preview-only --json --non-interactive --stack "$STACK"' in text
     assert 'pulumi preview --refresh --expect-no-changes --json --non-interactive --stack "$STACK"' in text
-    assert ".venv/bin/python -m tools.drift" in text and "make drift-report" not in text, "make would hide exit 3"
+    assert ".venv/bin/python -m operations.drift" in text and "make drift-report" not in text, "make would hide exit 3"
     script = next(s["with"]["script"] for _, s in steps(document) if "github-script" in s.get("uses", ""))
     assert 'state: "closed"' in script and "issues.create" in script and "Drift: " in script
 

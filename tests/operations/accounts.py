@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from d1.migration_set import load_migration_set
-from delivery import adopt
+from operations import adopt
 from policies.resource_types import D1_MIGRATIONS
 from tests.cloudflare_api import TOKEN, Account, Bucket, CloudflareApi, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
 from tests.conftest import ROOT, Planned

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from operations import drift
 from tests.conftest import ROOT
-from tools import drift
 
 PREFIX = "urn:pulumi:prod::blaze-infra::blaze:fleet:Fleet"
 TYPES = {
@@ -132,7 +132,7 @@ def report_of(doc: dict[str, Any], source: str = "refresh") -> tuple[drift.Repor
 def run_cli(tmp_path: Path, content: str, *args: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "refresh.json"
     path.write_text(content)
-    return subprocess.run([sys.executable, "-m", "tools.drift", str(path), *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "operations.drift", str(path), *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 def test_clean() -> None:
@@ -186,7 +186,7 @@ def test_diffs_of_issues_fixed_upstream_before_the_bridged_version_are_drift() -
 def test_every_noise_entry_is_open_at_the_bridged_version_and_the_pin_is_the_one_checked() -> None:
     assert all(rule.applies_to(drift.BRIDGED_UPSTREAM) for rule in drift.NOISE)
     pins = (ROOT / "requirements.txt").read_text().split()
-    assert drift.BRIDGED_FOR in pins, "pulumi_cloudflare changed: re-check tools/drift.py NOISE and BRIDGED_UPSTREAM"
+    assert drift.BRIDGED_FOR in pins, "pulumi_cloudflare changed: re-check operations/drift.py NOISE and BRIDGED_UPSTREAM"
     fixed = drift.NoiseRule(1, "fixed", frozenset(), lambda c, s: True, reported_on="5.3.0", fixed_in="5.8.0")
     assert not fixed.applies_to(drift.BRIDGED_UPSTREAM) and fixed.applies_to((5, 7, 9))
 
@@ -299,7 +299,7 @@ def test_unusable_documents_exit_2_and_say_why(tmp_path: Path, content: str, say
 
 
 def test_a_missing_file_exits_2(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "tools.drift", str(tmp_path / "nope.json")], cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run([sys.executable, "-m", "operations.drift", str(tmp_path / "nope.json")], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == drift.EXIT_UNUSABLE and "cannot be read" in result.stderr
 
 

@@ -1,6 +1,6 @@
 """Adopt a live account: an import file read from it, migration baselines, what is unmanaged.
 
-    make adopt STACK=prod        (.venv/bin/python -m delivery.adopt prod)
+    make adopt STACK=prod        (.venv/bin/python -m operations.adopt prod)
 
 Reads the account with the official `cloudflare` SDK, read-only calls only (lists, a
 script's schedules, and SELECTs of a database's `sqlite_master` and `d1_migrations`
