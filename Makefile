@@ -81,7 +81,7 @@ preview: setup engine
 # Without PLAN, checks a plan made now from the working tree, never a stale one.
 policy: setup
 	$(if $(PLAN),,$(BIN)/python -m tools.plan $(STACK) >/dev/null)
-	$(BIN)/python -m tools.policy $(STACK) $(if $(PLAN),--plan $(PLAN))
+	$(BIN)/python -m policies.check $(STACK) $(if $(PLAN),--plan $(PLAN))
 
 # The real engine (engine/*, built once per machine; README "The real engine").
 engine: setup

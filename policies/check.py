@@ -1,4 +1,4 @@
-"""Run the policy pack offline over a plan file: `python -m tools.policy <stack> [--plan FILE]`.
+"""Run the policy pack offline over a plan file: `python -m policies.check <stack> [--plan FILE]`.
 
 The pack is the one `pulumi preview --policy-pack policies` runs (policies/pack.py), with the
 stack's policy config (policies/<stack>.json) and the catalog's waivers, over the plan that
