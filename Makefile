@@ -91,9 +91,9 @@ test: setup engine $(MERMAID)
 	$(BIN)/python -m pytest
 
 # ARGS passes more options through, e.g. ARGS="--var UPSTREAM_URL=http://127.0.0.1:9000 --fresh".
-# Without WORKER, every Worker of STACK in one Miniflare (tools/fleet.py).
+# Without WORKER, every Worker of STACK in one Miniflare (local/fleet.py).
 dev: setup
-	$(if $(WORKER),$(BIN)/python -m tools.dev $(WORKER),$(BIN)/python -m tools.fleet --stack $(STACK)) $(if $(PORT),--port $(PORT)) $(ARGS)
+	$(if $(WORKER),$(BIN)/python -m local.dev $(WORKER),$(BIN)/python -m local.fleet --stack $(STACK)) $(if $(PORT),--port $(PORT)) $(ARGS)
 
 # SECTIONS="fleet bundling" measures only those again and keeps the rest of BENCHMARKS.md.
 bench: setup

@@ -1,17 +1,20 @@
-"""Shared fixtures: the real program run for both stacks, editable project copies, and no
-environment the workflows control."""
+"""Shared fixtures: the real program run for both stacks, editable project copies, the Workers
+in Miniflare (one driver per session, a fresh Miniflare per test), and no environment the
+workflows control."""
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
 
 from components.promotion import COMMIT_VARIABLE, GATE_VARIABLE
+from local.driver import Driver, Instance
+from stacks.catalog import Catalog, load_catalog
 from stacks.stack_file import StackConfig, read_stack_config
 from tools.offline import Run, plan_document, run_program
 
@@ -94,3 +97,48 @@ def change_monitor_code(project: ProjectCopy) -> None:
     text = path.read_text()
     assert 'text(env, "REPORT_CRON")' in text
     path.write_text(text.replace('text(env, "REPORT_CRON")', 'text(env, "REPORT_CRON_PATCHED")'))
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(ROOT)
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+    log = tmp_path_factory.mktemp("driver") / "stderr.log"
+    with log.open("wb") as stderr:
+        running = Driver(ROOT, stderr=stderr)
+        yield running
+        running.close()
+
+
+Start = Callable[..., Instance]
+
+
+def _starter(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    started: list[Instance] = []
+
+    def _start(names: list[str], **options: Any) -> Instance:
+        instance = driver.start(catalog, names, **options)
+        started.append(instance)
+        return instance
+
+    yield _start
+    for instance in started:
+        instance.close()
+    # Nothing a test runs may reach the network: the driver refused and recorded it.
+    blocked = [url for instance in started for url in instance.blocked_at_close]
+    assert blocked == [], f"Workers tried to reach the network: {blocked}"
+
+
+@pytest.fixture
+def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """`start(names, vars=..., secrets=..., persist=...)`: a Miniflare closed after the test."""
+    yield from _starter(driver, catalog)
+
+
+@pytest.fixture(scope="module")
+def module_start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """The same, shared by a module's tests: only for tests that leave the state as they found it."""
+    yield from _starter(driver, catalog)

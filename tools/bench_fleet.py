@@ -1,6 +1,6 @@
-"""The whole fleet on this machine (`make dev`, tools/fleet.py): time to ready, peak memory.
+"""The whole fleet on this machine (`make dev`, local/fleet.py): time to ready, peak memory.
 
-Each run starts `python -m tools.fleet` as `make dev` does, on fresh local state (every
+Each run starts `python -m local.fleet` as `make dev` does, on fresh local state (every
 database created and migrated) or on the state the previous run left (a restart), and
 times it from spawn to its ready line. Beside it, the CPU time the fleet's processes
 (Python, the cron reader, the Node driver, workerd) had used by then, which other work on
@@ -109,7 +109,7 @@ class FleetStart:
 
 
 def one_run(home: Path, fresh: bool) -> FleetStart:
-    argv = [sys.executable, "-m", "tools.fleet", "--port", str(_free_port()), "--state", str(home / "state"), "--secrets", str(home / "secrets.json")]
+    argv = [sys.executable, "-m", "local.fleet", "--port", str(_free_port()), "--state", str(home / "state"), "--secrets", str(home / "secrets.json")]
     load = os.getloadavg()[0]
     start = time.perf_counter()
     process = subprocess.Popen(argv + (["--fresh"] if fresh else []), cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -166,7 +166,7 @@ def measure_fleet(runs: int) -> list[str]:
     return [
         f"## The whole fleet locally (`make dev`, {fresh[0].workers} Workers in one Miniflare)",
         "",
-        f"Median of {runs} starts of `python -m tools.fleet` each (fresh and restart interleaved), spawn",
+        f"Median of {runs} starts of `python -m local.fleet` each (fresh and restart interleaved), spawn",
         "to ready line, with the fastest and slowest; CPU time is what the fleet's processes had used",
         "at the ready line; memory is the sum of every fleet process's peak resident set after one",
         "gateway request and one ingestion cron.",

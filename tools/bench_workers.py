@@ -18,10 +18,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from local.driver import Driver, Instance
+from local.fixtures import SEASON_GAMES, FixtureServer, season_games
 from stacks import PROJECT_ROOT
 from stacks.catalog import load_catalog
-from workers.fixtures import SEASON_GAMES, FixtureServer, season_games
-from workers.local import Driver, Instance
 
 READS = 1000
 UPLOAD_MIB = 16

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from d1.migrations import ENV_DIR, ENV_ID, ENV_NAME
+from local.driver import Instance, split_statements
 from stacks.catalog import Catalog
-from tests.conftest import ROOT
-from tests.workers.conftest import Start
-from workers.local import Instance, split_statements
+from tests.conftest import ROOT, Start
 
 WORKER = "blaze-mlb-scores"  # binds blaze-mlb-games as DB
 

@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 def _run_dev(worker: str, state: Path) -> tuple[subprocess.Popen[str], list[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.dev", worker, "--port", str(_free_port()), "--state", str(state), "--fresh"],
+        [sys.executable, "-m", "local.dev", worker, "--port", str(_free_port()), "--state", str(state), "--fresh"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert process.stdout

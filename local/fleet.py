@@ -2,7 +2,7 @@
 
     make dev [STACK=staging] [PORT=8787] [ARGS="--fresh --var blaze-nfl-scores:DATASET=x"]
 
-(`make dev WORKER=<name>` runs one Worker instead: tools/dev.py.)
+(`make dev WORKER=<name>` runs one Worker instead: local/dev.py.)
 
 - Bindings come from the catalog: service bindings between the Workers, and D1, KV and R2
   keyed by catalog name, so every Worker that binds a database shares one local SQLite
@@ -14,7 +14,7 @@
 - Secrets come from build/dev/secrets.<stack>.json, keyed by the stack's config keys
   (`pulumi config set --secret blaze-infra:<key>`); keys missing there are added with
   throwaway values on start. Addresses (`*Url` keys) default to a closed local port.
-- Every UPSTREAM_URL points at a local fixture server (workers/fixtures.py), keeping its
+- Every UPSTREAM_URL points at a local fixture server (local/fixtures.py), keeping its
   path; outbound fetches to anything but 127.0.0.1 are answered 502 and counted.
 - A Worker's cron runs on demand through Miniflare's trigger endpoint, with the Worker
   named in Miniflare's route-override header (printed at start).
@@ -35,14 +35,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
+from local.dev import API_KEYS_BINDING, local_api_key
+from local.driver import Driver, DriverError, Instance
+from local.fixtures import FixtureServer
 from stacks import PROJECT_ROOT
 from stacks.catalog import Catalog, load_catalog
 from stacks.errors import InputError
 from stacks.settings import Settings
 from stacks.stack_file import stack_settings
-from tools.dev import API_KEYS_BINDING, local_api_key
-from workers.fixtures import FixtureServer
-from workers.local import Driver, DriverError, Instance
 
 DEV = PROJECT_ROOT / "build" / "dev"
 UPSTREAM_VAR = "UPSTREAM_URL"

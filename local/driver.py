@@ -1,13 +1,13 @@
 """Run the fleet's Workers locally in workerd (Miniflare), as the catalog declares them.
 
-The client of `workers/local/driver.mjs`: one Node process, started once, that creates
+The client of `local/driver.mjs`: one Node process, started once, that creates
 Miniflare instances on request. An instance runs the very bundles the program deploys
 (`build/workers/<family>.js`) with the binding names of `stacks/catalog/workers.yaml`;
 databases, namespaces and buckets are keyed by their catalog names, so two Workers that
 bind the same database share it, as in the account. Every database bound gets its
 migrations applied the way `wrangler d1 migrations apply --local` does.
 
-Used by the tests (tests/workers/), `make dev` (tools/dev.py) and `make bench`.
+Used by the tests (tests/workers/), `make dev` (local/dev.py) and `make bench`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from stacks.catalog import Catalog, Worker
 from toolchain.node import JsonLinesProcess, NodeProcessError
 from workers.bundle import OUT_DIR, build_bundles
 
-DRIVER = "workers/local/driver.mjs"
+DRIVER = "local/driver.mjs"
 
 
 class DriverError(Exception):

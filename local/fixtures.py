@@ -1,6 +1,6 @@
 """A local stand-in for the upstream data APIs, so a local fleet never calls the internet.
 
-`make dev` (tools/fleet.py) points every ingestion Worker's UPSTREAM_URL at this server,
+`make dev` (local/fleet.py) points every ingestion Worker's UPSTREAM_URL at this server,
 keeping the URL's path, so each feed asks it exactly what it would ask its provider.
 It answers SportsDataIO's GamesByDate for any league and date with the same games for
 the same date (in the provider's wire format: `game`, which the Worker tests use too);
@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler
 from typing import Callable
 
-from workers.loopback import LoopbackServer
+from local.loopback import LoopbackServer
 
 MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 GAMES_BY_DATE = re.compile(r"^/v3/([a-z]+)/scores/json/GamesByDate/(\d{4})-([A-Z]{3})-(\d{2})$")

@@ -1,4 +1,4 @@
-"""What the local runtime (workers/local/driver.mjs) leaves out, and that no Worker needs it."""
+"""What the local runtime (local/driver.mjs) leaves out, and that no Worker needs it."""
 
 from __future__ import annotations
 
@@ -16,4 +16,4 @@ def test_no_worker_uses_the_cache_api_which_the_driver_turns_off(catalog: Catalo
     Worker's caches.default would silently cache nothing here while it works deployed."""
     build_bundles(ROOT, {family: spec.entry for family, spec in catalog.families.items()})
     users = [family for family in sorted(catalog.families) if CACHE_API.search((ROOT / OUT_DIR / f"{family}.js").read_text())]
-    assert users == [], f"{users} use the Cache API: turn Miniflare's cache back on in workers/local/driver.mjs first"
+    assert users == [], f"{users} use the Cache API: turn Miniflare's cache back on in local/driver.mjs first"

@@ -1,6 +1,6 @@
 """`make dev` without WORKER: the whole staging fleet in one Miniflare, through its front door.
 
-The fleet runs as `make dev` runs it (`python -m tools.fleet`), once for the module, on a
+The fleet runs as `make dev` runs it (`python -m local.fleet`), once for the module, on a
 loopback port; every request below goes over HTTP to that port with a Host header, as
 Cloudflare would route it. One Worker is started broken on purpose (`--var`, the same
 option a developer has): blaze-nfl-scores with a DATASET that names no dataset.
@@ -22,12 +22,13 @@ from urllib.parse import quote_plus
 
 import pytest
 
+from local.fixtures import games_on
+from local.fleet import ROUTE_OVERRIDE
 from stacks.catalog import Catalog
+from stacks.stack_file import stack_settings
 from tests.conftest import ROOT
-from tests.workers.test_dev import _free_port
+from tests.local.test_dev import _free_port
 from tests.workers.upstream import eastern_date, now_ms
-from tools.fleet import ROUTE_OVERRIDE, stack_settings
-from workers.fixtures import games_on
 
 READY = re.compile(r"^fleet staging: (\d+) Workers ready at (http://127\.0\.0\.1:\d+) in [\d.]+ s \(Ctrl-C stops it\)$")
 BROKEN = "blaze-nfl-scores"
@@ -68,7 +69,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     home = tmp_path_factory.mktemp("fleet")
     secrets_file = home / "secrets.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.fleet", "--port", str(_free_port()), "--state", str(home / "state"),
+        [sys.executable, "-m", "local.fleet", "--port", str(_free_port()), "--state", str(home / "state"),
          "--secrets", str(secrets_file), "--fresh", "--var", f"{BROKEN}:DATASET=no-such-dataset"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -167,7 +168,7 @@ def test_a_failing_worker_answers_5xx_and_the_others_keep_serving(fleet: Fleet) 
 
 def test_an_unknown_stack_is_refused_naming_its_file(tmp_path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "tools.fleet", "--stack", "dev", "--state", str(tmp_path / "state"), "--secrets", str(tmp_path / "s.json")],
+        [sys.executable, "-m", "local.fleet", "--stack", "dev", "--state", str(tmp_path / "state"), "--secrets", str(tmp_path / "s.json")],
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 2 and "Pulumi.dev.yaml" in done.stderr and "no such stack file" in done.stderr

@@ -3,7 +3,7 @@
     make dev WORKER=blaze-storage [PORT=8787] [ARGS="--var MAX_UPLOAD_BYTES=1048576 --fresh"]
 
 It prints where each route is deployed (the hostname in every stack) and a curl that
-answers locally (tests/workers/test_dev.py runs each printed curl).
+answers locally (tests/local/test_dev.py runs each printed curl).
 
 The Worker runs from the same bundle the program deploys, with the catalog's bindings,
 its service-binding targets, and local D1, KV and R2 kept in build/dev/state (in
@@ -25,10 +25,10 @@ import sys
 import threading
 from pathlib import Path
 
+from local.driver import Driver, DriverError, Instance
 from stacks import PROJECT_ROOT
 from stacks.catalog import Worker, load_catalog
 from stacks.stack_file import stack_settings
-from workers.local import Driver, DriverError, Instance
 
 STATE = PROJECT_ROOT / "build" / "dev" / "state"
 # Secret bindings whose value is an address, not a token: a random string would not

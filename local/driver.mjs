@@ -1,5 +1,5 @@
 // A long-lived Miniflare driver: one JSON request per stdin line, one JSON reply per
-// stdout line, matched by `id`. Python (workers/local.py) starts it once and asks it for
+// stdout line, matched by `id`. Python (local/driver.py) starts it once and asks it for
 // fresh Miniflare instances, requests, cron runs and reads of D1, KV and R2.
 //
 // Outbound fetches from the Workers go through `outboundService`, which lets loopback
@@ -261,7 +261,7 @@ const ops = {
       // /cdn-cgi/handler/scheduled?cron=... runs a cron by hand (make dev only).
       ...(triggers ? { unsafeTriggerHandlers: true } : {}),
       ...shared,
-      // No Worker here uses the Cache API (tests/workers/test_local_runtime.py keeps it
+      // No Worker here uses the Cache API (tests/local/test_local_runtime.py keeps it
       // so). With it on, Miniflare gives each Worker a cache isolate that loads its
       // shared library, about 0.3 s of the fleet's start; off, caches.default is a no-op.
       workers: [
