@@ -70,7 +70,7 @@ $(MERMAID): docgen/mermaid/package.json docgen/mermaid/package-lock.json node_mo
 	touch $@
 
 plan: setup
-	$(BIN)/python -m tools.plan $(STACK)
+	$(BIN)/python -m local.plan $(STACK)
 
 # The real engine (the pinned CLI, the bridged Cloudflare provider, the pack as an analyzer)
 # on a local backend under build/preview. Exit codes of its own: .venv/bin/python -m
@@ -80,7 +80,7 @@ preview: setup engine
 
 # Without PLAN, checks a plan made now from the working tree, never a stale one.
 policy: setup
-	$(if $(PLAN),,$(BIN)/python -m tools.plan $(STACK) >/dev/null)
+	$(if $(PLAN),,$(BIN)/python -m local.plan $(STACK) >/dev/null)
 	$(BIN)/python -m policies.check $(STACK) $(if $(PLAN),--plan $(PLAN))
 
 # The real engine (engine/*, built once per machine; README "The real engine").
@@ -123,7 +123,7 @@ restore: setup
 # Both need every stack's plan: a resource another stack declares is not unmanaged.
 STACKS := $(patsubst Pulumi.%.yaml,%,$(sort $(wildcard Pulumi.*.yaml)))
 plans: setup
-	@for stack in staging $(filter-out staging,$(STACKS)); do $(BIN)/python -m tools.plan $$stack >/dev/null; done
+	@for stack in staging $(filter-out staging,$(STACKS)); do $(BIN)/python -m local.plan $$stack >/dev/null; done
 
 # Exit codes of its own: .venv/bin/python -m operations.adopt (0 written, 1 bad input, 2 API failed).
 adopt: plans

@@ -56,8 +56,8 @@ def referenced_outputs(workspace: Workspace, stack: str) -> None:
     """Give every stack `stack` references outputs in the backend, from its offline plan when
     it has never been deployed there."""
     from stacks.stack_file import read_stack_config
-    from tools import plan
-    from tools.offline import referenced_stacks
+    from local import plan
+    from local.offline import referenced_stacks
 
     display = f"Pulumi.{stack}.yaml"
     for name in referenced_stacks(read_stack_config(workspace.root / display, display), stack):

@@ -41,6 +41,8 @@ EXIT_UNUSABLE = 2
 DEFAULT_MAX_CHARS = 60_000
 SCRIPT_TYPE = "cloudflare:index/workersScript:WorkersScript"
 STACKS = ("staging", "prod")
+# The offline plan of a tree, newest layout first (tools/plan.py before the move to local/).
+PLAN_MODULES = ("local.plan", "tools.plan")
 # The program's components: every resource of a Worker, database, namespace or bucket is one
 # of these or its child, so a change to any of them touches that catalog entry.
 COMPONENTS = {"blaze:worker:WorkerService": "worker", "blaze:d1:Database": "d1", "blaze:kv:Namespace": "kv", "blaze:r2:Bucket": "r2"}
@@ -123,7 +125,7 @@ class StackDiff:
 
 
 def read_plan(path: Path) -> dict[str, Any]:
-    """A plan file as `tools.plan` writes it, or DiffInputError saying what is wrong."""
+    """A plan file as `local.plan` writes it, or DiffInputError saying what is wrong."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
@@ -435,16 +437,23 @@ def _git(args: list[str], cwd: Path) -> str:
     return result.stdout.strip()
 
 
+def plan_module(project: Path) -> str:
+    """The offline plan's module in the tree at `project`: a revision from before the plan
+    moved to local/ has it at tools/plan.py, and `make diff BASE=` must still plan it."""
+    return next((module for module in PLAN_MODULES if (project / f"{module.replace('.', '/')}.py").is_file()), PLAN_MODULES[0])
+
+
 def plan_tree(project: Path, stacks: list[str], out: Path) -> dict[str, Path]:
     """Plan `stacks` (in order: staging before prod, which reads it) of the tree at `project`."""
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("*.json"):
         stale.unlink()  # a referenced plan (staging.json) must come from this tree
     paths = {}
+    module = plan_module(project)
     for stack in stacks:
         path = out / f"{stack}.json"
         result = subprocess.run(
-            [sys.executable, "-m", "tools.plan", stack, "--out", str(path)],
+            [sys.executable, "-m", module, stack, "--out", str(path)],
             cwd=project, capture_output=True, text=True, check=False,
         )
         if result.returncode != 0:

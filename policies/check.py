@@ -2,7 +2,7 @@
 
 The pack is the one `pulumi preview --policy-pack policies` runs (policies/pack.py), with the
 stack's policy config (policies/<stack>.json) and the catalog's waivers, over the plan that
-`python -m tools.plan <stack>` wrote (build/plan/<stack>.json unless --plan names another).
+`python -m local.plan <stack>` wrote (build/plan/<stack>.json unless --plan names another).
 Every finding is printed with its rule id, resource, level and message; a waived finding
 is printed too, marked waived, with its waiver's reason.
 

@@ -14,9 +14,9 @@ import yaml
 
 from components.promotion import COMMIT_VARIABLE, GATE_VARIABLE
 from local.driver import Driver, Instance
+from local.offline import Run, plan_document, run_program
 from stacks.catalog import Catalog, load_catalog
 from stacks.stack_file import StackConfig, read_stack_config
-from tools.offline import Run, plan_document, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")

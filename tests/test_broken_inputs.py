@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 import pytest
 
+from local.offline import OfflineRun
 from stacks.errors import InputError
 from stacks.yamlfile import parse_yaml
 from tests.conftest import ProjectCopy
-from tools.offline import OfflineRun
 
 WORKERS = "stacks/catalog/workers.yaml"
 DATABASES = "stacks/catalog/databases.yaml"

@@ -58,7 +58,7 @@ def measure_plan(runs: int) -> list[str]:
     python = sys.executable
     floor_argv = [python, "-W", "ignore", "-c", "import pulumi, pulumi_cloudflare"]
     with tempfile.TemporaryDirectory() as tmp:
-        plan_argv = [python, "-m", "tools.plan", "staging", "--out", str(Path(tmp) / "plan.json")]
+        plan_argv = [python, "-m", "local.plan", "staging", "--out", str(Path(tmp) / "plan.json")]
         # One untimed run of each first: it compiles bytecode and builds the bundles.
         run_process(floor_argv, PROJECT_ROOT)
         run_process(plan_argv, PROJECT_ROOT)
@@ -77,7 +77,7 @@ def measure_plan(runs: int) -> list[str]:
         "| process | wall time | peak memory |",
         "|---|---|---|",
         f"| floor: `python -c 'import pulumi, pulumi_cloudflare'` | {f.seconds:.2f} s | {f.peak_mib:.0f} MiB |",
-        f"| plan: `python -m tools.plan staging` | {p.seconds:.2f} s | {p.peak_mib:.0f} MiB |",
+        f"| plan: `python -m local.plan staging` | {p.seconds:.2f} s | {p.peak_mib:.0f} MiB |",
         f"| ratio plan / floor | {ratio:.2f}x | {p.peak_mib / f.peak_mib:.2f}x |",
         "",
         f"Target: plan within {PLAN_TARGET_RATIO}x the floor's wall time; this run {verdict} it.",

@@ -27,7 +27,7 @@ def measure_adopt(runs: int, run_process: Callable[[list[str], Path], Any]) -> l
     python = sys.executable
     plans = {}
     for stack in STACKS:  # what `make plans` writes first, staging before prod
-        subprocess.run([python, "-m", "tools.plan", stack], cwd=PROJECT_ROOT, check=True, capture_output=True)
+        subprocess.run([python, "-m", "local.plan", stack], cwd=PROJECT_ROOT, check=True, capture_output=True)
         plans[stack] = SimpleNamespace(plan=json.loads((PROJECT_ROOT / "build" / "plan" / f"{stack}.json").read_text()))
     account = live_account(plans)  # type: ignore[arg-type]  # only .plan is read
     argv = [python, "-m", "operations.adopt", "prod"]

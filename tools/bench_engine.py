@@ -171,7 +171,7 @@ def measure_check(runs: int) -> list[str]:
             if scale == 10:
                 ten_times(root)
             plan_file = Path(tmp) / f"plan-{scale}.json"
-            plan_argv = [sys.executable, "-m", "tools.plan", "staging", "--out", str(plan_file)]
+            plan_argv = [sys.executable, "-m", "local.plan", "staging", "--out", str(plan_file)]
             check_argv = [sys.executable, "-c", CHECK, str(schemacheck), str(plan_file), str(root)]
             run_process(plan_argv, root)  # untimed: bytecode, bundles
             plans, checks = [], []

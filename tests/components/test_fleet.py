@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from local.offline import is_secret_wrapper, plan_document, run_program
 from stacks.catalog import load_catalog
 from stacks.stack_file import REDACTED, StackConfig
 from tests.conftest import ROOT, STACKS, Planned, stack_config
-from tools.offline import is_secret_wrapper, plan_document, run_program
 
 CATALOG = load_catalog(ROOT)
 SUFFIX = {"staging": "-staging", "prod": ""}

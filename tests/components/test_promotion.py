@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from components.promotion import PromotionError, gate_mode, judge, release_commit
+from local import plan as plan_cli
+from local.offline import OfflineRun, PlanError, plan_document, run_program
 from stacks.errors import InputError
 from stacks.settings import PromotionOverride
 from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
-from tools import plan as plan_cli
-from tools.offline import OfflineRun, PlanError, plan_document, run_program
 
 SOURCE = "staging"  # the stack name in Pulumi.prod.yaml
 REFERENCE = "organization/blaze-infra/staging"  # what the program reads offline (a self-managed backend's org)

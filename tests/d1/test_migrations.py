@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from d1.migration_set import LOCK_FILE, load_migration_set, lock_problems, update_lock
+from local.offline import plan_document, run_program
 from policies.resource_types import D1_MIGRATIONS
 from stacks.catalog import load_catalog
 from stacks.errors import InputError
 from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
-from tools.offline import plan_document, run_program
 
 CATALOG = load_catalog(ROOT)
 

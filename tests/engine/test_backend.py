@@ -9,10 +9,10 @@ import pytest
 
 from components.promotion import PromotionError
 from engine import build
+from local.offline import OfflineRun
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tests.engine.conftest import ORGANIZATION, Cli, stack_name
-from tools.offline import OfflineRun
 
 
 def test_the_cli_is_the_pinned_engine_version(cli: Cli) -> None:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from docgen import diagram
+from local.offline import plan_document, run_program
 from operations import diff
 from stacks.catalog import load_catalog
 from stacks.stack_file import StackConfig
 from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tests.docgen import mermaid
-from tools.offline import plan_document, run_program
 
 CATALOG = load_catalog(ROOT)
 
@@ -335,3 +335,13 @@ def test_base_builds_the_old_plan_from_a_worktree_of_that_revision(tmp_path: Pat
 
     unknown = run_diff("--base", "no-such-rev", cwd=checkout)
     assert unknown.returncode == diff.EXIT_UNUSABLE and "'no-such-rev' is not a commit" in unknown.stderr
+
+
+def test_a_base_from_before_the_plan_moved_to_local_is_planned_with_its_own_command(tmp_path: Path) -> None:
+    # A revision older than local/ planned with tools/plan.py: what `make diff BASE=` runs there.
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "__init__.py").touch()
+    (tmp_path / "tools" / "plan.py").write_text("import pathlib, sys\npathlib.Path(sys.argv[3]).write_text('planned ' + sys.argv[1])\n")
+    assert diff.plan_module(tmp_path) == "tools.plan" and diff.plan_module(ROOT) == "local.plan"
+    paths = diff.plan_tree(tmp_path, ["staging"], tmp_path / "out")
+    assert paths["staging"].read_text() == "planned staging"

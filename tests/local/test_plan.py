@@ -1,4 +1,4 @@
-"""The offline plan: `python -m tools.plan <stack>` and the file it writes."""
+"""The offline plan: `python -m local.plan <stack>` and the file it writes."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from local.offline import PlanError, Redactor, plan_document, run_program
 from stacks.stack_file import REDACTED
 from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
-from tools.offline import PlanError, Redactor, plan_document, run_program
 
 
 def plan_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tools.plan", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "local.plan", *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 def test_two_runs_on_one_commit_write_byte_identical_plans(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The offline plan of one stack: `python -m tools.plan <stack> [--out FILE]`.
+"""The offline plan of one stack: `python -m local.plan <stack> [--out FILE]`.
 
 Runs the real program under Pulumi's mock runtime with `Pulumi.<stack>.yaml`, prints a
 summary and writes `build/plan/<stack>.json`. No credentials, passphrase or network.
@@ -45,7 +45,7 @@ def _summary(document: dict) -> str:
 
 def _referenced_outputs(stack: str, config: StackConfig, folder: Path) -> dict[str, Any]:
     """Outputs of the stacks `stack` references, from their plan files in `folder`."""
-    from tools.offline import PlanError, referenced_stacks
+    from local.offline import PlanError, referenced_stacks
 
     outputs = {}
     for name in referenced_stacks(config, stack):
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from components.promotion import PromotionError
     from stacks import PROJECT_ROOT, InputError
     from stacks.stack_file import read_stack_config
-    from tools.offline import PlanError, plan_document, run_program, write_plan
+    from local.offline import PlanError, plan_document, run_program, write_plan
     from workers.bundle import BundleError
 
     display = f"Pulumi.{args.stack}.yaml"
