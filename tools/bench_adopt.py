@@ -1,6 +1,6 @@
 """`make adopt STACK=prod` against a whole live account, as a user runs it (one process).
 
-The account is the loopback Cloudflare v4 API of the tests (tests/cloudflare_api/) with
+The account is the loopback Cloudflare v4 API of the tests (local/cloudflare_api/) with
 every resource both stacks declare, so the numbers count this machine's work (the SDK,
 paging, matching, the baselines' schema comparison) and loopback round trips, not
 Cloudflare's latency: with the real API each of the requests costs a round trip more.
@@ -17,9 +17,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable
 
+from local.cloudflare_api import TOKEN, CloudflareApi
+from local.cloudflare_api.hand_made import STACKS, live_account
 from stacks import PROJECT_ROOT
-from tests.cloudflare_api import TOKEN, CloudflareApi
-from tests.operations.accounts import STACKS, live_account
 
 
 def measure_adopt(runs: int, run_process: Callable[[list[str], Path], Any]) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.d1_api import D1Api
+from local.d1_api import D1Api
 
 
 @pytest.fixture

@@ -2,18 +2,18 @@
 its baseline, and only when its live schema is the one the files up to it make.
 
 The migration step runs as the engine's dynamic provider runs it (d1/migration_step.py), with
-real wrangler, against the loopback D1 API of tests/d1_api.py (one SQLite per database).
+real wrangler, against the loopback D1 API of local/d1_api.py (one SQLite per database).
 """
 
 from __future__ import annotations
 
 from d1.migration_set import load_migration_set
 from d1.migration_step import step_inputs
+from local.d1_api import D1Api, StepRun, run_step
 from local.offline import OfflineRun
 from policies.resource_types import D1_MIGRATIONS
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.d1_api import D1Api, StepRun, run_step
 
 DATABASE_ID = "6f1d0c3a-2b4e-4c5d-8e9f-0a1b2c3d4e5f"
 MIGRATIONS = "workers/migrations/media"

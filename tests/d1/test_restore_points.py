@@ -2,7 +2,7 @@
 
 The migration step runs as the engine's dynamic provider runs it (d1/migration_step.py, with
 the inputs the program gives it), with real wrangler, against a loopback stand-in of the D1
-API (tests/d1_api.py) that keeps each database in SQLite. The restore is `python -m d1.restore`, what `make restore` runs.
+API (local/d1_api.py) that keeps each database in SQLite. The restore is `python -m d1.restore`, what `make restore` runs.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from d1.migration_set import load_migration_set
 from d1.migration_step import MigrationStep, step_inputs
+from local.d1_api import BOOKMARK, TOKEN, D1Api, StepRun, run_step
 from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, ProjectCopy
-from tests.d1_api import BOOKMARK, TOKEN, D1Api, StepRun, run_step
 
 DATABASE_ID = "1c0ac5ea-d394-a5c2-9977-bc7f276e252c"
 MIGRATIONS = "workers/migrations/odds"

@@ -1,7 +1,7 @@
 """A project deployed by the real engine to a loopback Cloudflare account, for the lifecycle tests.
 
 The program, the CLI, the bridged provider, the pack and the migration step are the real
-ones (engine/workspace.py); only the Cloudflare API is the loopback one (tests/cloudflare_api),
+ones (engine/workspace.py); only the Cloudflare API is the loopback one (local/cloudflare_api),
 reached through `CLOUDFLARE_BASE_URL` (the provider) and `CLOUDFLARE_API_BASE_URL` (wrangler
 and the D1 API), with the loopback token.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import cloudflare
 
 from engine.workspace import Workspace, stack_name
-from tests.cloudflare_api import TOKEN, Account, CloudflareApi, Zone
+from local.cloudflare_api import TOKEN, Account, CloudflareApi, Zone
 from tests.conftest import ROOT, ProjectCopy, stack_config
 
 STACKS = ("staging", "prod")

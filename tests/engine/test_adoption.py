@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from local.cloudflare_api import TOKEN, CloudflareApi
+from local.cloudflare_api.hand_made import live_account
 from operations import adopt
-from tests.cloudflare_api import TOKEN, CloudflareApi
 from tests.conftest import Planned
 from tests.engine.lifecycle import Deployment
-from tests.operations.accounts import live_account, project_with_plans
+from tests.operations.accounts import project_with_plans
 
 DATA = ("D1Database", "WorkersKvNamespace", "R2Bucket")
 # What the first preview after an import updates, and why (the runbook's list): the API never

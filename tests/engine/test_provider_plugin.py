@@ -31,7 +31,7 @@ from pulumi import _types
 from pulumi.runtime import rpc
 
 from engine import build
-from tests.cloudflare_api import TOKEN, Account, CloudflareApi, Namespace
+from local.cloudflare_api import TOKEN, Account, CloudflareApi, Namespace
 from tests.conftest import ROOT, STACKS, Planned
 from tests.engine.conftest import Cli
 

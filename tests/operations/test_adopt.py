@@ -1,5 +1,5 @@
 """`make adopt` and `make audit` against a live account: the loopback Cloudflare v4 API of
-tests/cloudflare_api/, with the official SDK pointed at it by CLOUDFLARE_BASE_URL.
+local/cloudflare_api/, with the official SDK pointed at it by CLOUDFLARE_BASE_URL.
 
 The account is built from both stacks' plans, as the seed's hand-made fleet would be: every
 declared Worker, database (its tables made by hand, no d1_migrations), namespace, bucket,
@@ -18,11 +18,12 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from local.cloudflare_api import TOKEN, CloudflareApi, Database, Namespace, Policy, Script
+from local.cloudflare_api.hand_made import hand_made_schema, hex_id, live_account, uuid_id
 from operations import adopt as adopt_module
 from operations import audit as audit_module
-from tests.cloudflare_api import TOKEN, CloudflareApi, Database, Namespace, Policy, Script
 from tests.conftest import ROOT, Planned
-from tests.operations.accounts import hand_made_schema, hex_id, live_account, project_with_plans, uuid_id
+from tests.operations.accounts import project_with_plans
 
 
 @pytest.fixture

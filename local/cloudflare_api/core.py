@@ -18,8 +18,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Mapping, Self
 
+from local.cloudflare_api.seed import HEX32, Account
 from local.loopback import LoopbackServer
-from tests.cloudflare_api.seed import HEX32, Account
 
 # The shape of a real API token (40 characters of [A-Za-z0-9_-]); not a secret.
 TOKEN = "test_token_for_the_loopback_api_00000000"

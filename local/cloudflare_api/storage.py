@@ -15,10 +15,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.cloudflare_api.core import (
+from local.cloudflare_api.core import (
     ACCOUNT, CREATED, ApiBase, ApiError, Call, Handler, decode_cursor, encode_cursor, error, invalid, ordered,
 )
-from tests.cloudflare_api.seed import BUCKET_NAME, HEX32, R2_JURISDICTION, R2_LOCATION, UUID, Account
+from local.cloudflare_api.seed import BUCKET_NAME, HEX32, R2_JURISDICTION, R2_LOCATION, UUID, Account
 
 BOOKMARK = "00000001-00000002-00004e2f-0a83ea2fceebc654de0640c422be4653"
 D1_JURISDICTIONS = ("eu", "us", "fedramp")
@@ -96,7 +96,7 @@ class StorageApi(ApiBase):
             ("PUT", bucket + "/lifecycle", self._put_lifecycle),
         ]
 
-    # Hooks a stand-in with other rules (tests/d1_api.py) overrides.
+    # Hooks a stand-in with other rules (local/d1_api.py) overrides.
     def has_database(self, uuid: str) -> bool:
         return any(d.uuid == uuid for d in self.databases)
 

@@ -1,4 +1,4 @@
-"""A loopback Cloudflare v4 API for tests, written from the API reference
+"""A loopback Cloudflare v4 API for the tests and the benchmarks, written from the API reference
 (developers.cloudflare.com/api and the OpenAPI document it is generated from) and from what
 terraform-provider-cloudflare v5.24.0 sends and reads back, not from this project's code
 nor from what a client happens to accept.
@@ -22,11 +22,11 @@ was sent, and `fail` injects errors, writes included.
 
 from __future__ import annotations
 
-from tests.cloudflare_api.alerting import AlertingApi
-from tests.cloudflare_api.core import CREATED, PAGING, TOKEN, ApiError, Paging, Request
-from tests.cloudflare_api.seed import Account, Bucket, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
-from tests.cloudflare_api.storage import BOOKMARK, DEFAULT_LIFECYCLE
-from tests.cloudflare_api.workers import AUTHOR_EMAIL, WorkersApi
+from local.cloudflare_api.alerting import AlertingApi
+from local.cloudflare_api.core import CREATED, PAGING, TOKEN, ApiError, Paging, Request
+from local.cloudflare_api.seed import Account, Bucket, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone
+from local.cloudflare_api.storage import BOOKMARK, DEFAULT_LIFECYCLE
+from local.cloudflare_api.workers import AUTHOR_EMAIL, WorkersApi
 
 __all__ = [
     "AUTHOR_EMAIL", "BOOKMARK", "CREATED", "DEFAULT_LIFECYCLE", "PAGING", "TOKEN", "Account", "ApiError", "Bucket",

@@ -1,4 +1,4 @@
-"""The D1 endpoints of the loopback Cloudflare API (tests/cloudflare_api/) as real wrangler
+"""The D1 endpoints of the loopback Cloudflare API (local/cloudflare_api/) as real wrangler
 meets them: query, Time Travel bookmark and restore over a real SQLite database per D1
 database id, for any account id, each database created empty on first use.
 
@@ -18,7 +18,7 @@ from unittest import mock
 
 from d1.migration_step import MigrationStep
 from d1.migrations import MigrationRefused
-from tests.cloudflare_api import BOOKMARK, Account, ApiError, CloudflareApi, Request
+from local.cloudflare_api import BOOKMARK, Account, ApiError, CloudflareApi, Request
 
 __all__ = ["BOOKMARK", "TOKEN", "D1Api", "Request", "StepRun", "run_step"]
 

@@ -12,8 +12,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.cloudflare_api.core import ACCOUNT, CREATED, ApiBase, ApiError, Call, Handler, error, invalid, no_route, whole_list_info
-from tests.cloudflare_api.seed import UUID, Account
+from local.cloudflare_api.core import ACCOUNT, CREATED, ApiBase, ApiError, Call, Handler, error, invalid, no_route, whole_list_info
+from local.cloudflare_api.seed import UUID, Account
 
 MECHANISMS = ("email", "pagerduty", "webhooks")
 # Destination types the API tells from a webhook's host; any other host is generic.

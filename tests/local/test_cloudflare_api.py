@@ -1,4 +1,4 @@
-"""The loopback Cloudflare API (tests/cloudflare_api/) as its clients meet it: the official
+"""The loopback Cloudflare API (local/cloudflare_api/) as its clients meet it: the official
 SDK, exactly as make adopt uses it; plain HTTP, which sees the envelope, the pagination
 fields and the error answers the reference documents; and the requests
 terraform-provider-cloudflare v5.24.0 makes to create, read, update and delete the fleet's
@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import cloudflare
 import pytest
 
-from tests.cloudflare_api import (
+from local.cloudflare_api import (
     CREATED, DEFAULT_LIFECYCLE, TOKEN, Account, Bucket, CloudflareApi, CustomDomain, Database, Namespace, Policy, Route, Script, Webhook, Zone,
 )
 

@@ -32,11 +32,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.cloudflare_api.core import (
+from local.cloudflare_api.core import (
     ACCOUNT, CREATED, ApiError, Call, Handler, Raw, error, field_at, invalid, no_route, ordered,
 )
-from tests.cloudflare_api.seed import HEX32, SCRIPT_NAME, Account, CustomDomain
-from tests.cloudflare_api.storage import StorageApi
+from local.cloudflare_api.seed import HEX32, SCRIPT_NAME, Account, CustomDomain
+from local.cloudflare_api.storage import StorageApi
 
 # The user a token belongs to, as deployments name their author.
 AUTHOR_EMAIL = "deployer@example.com"
