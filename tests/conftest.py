@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-import yaml
 
 from components.promotion import COMMIT_VARIABLE, GATE_VARIABLE
 from local.driver import Driver, Instance
 from local.offline import Run, plan_document, run_program
+from local.project import ProjectCopy
 from stacks.catalog import Catalog, load_catalog
 from stacks.stack_file import StackConfig, read_stack_config
 
@@ -50,25 +50,6 @@ def planned() -> dict[str, Planned]:
         run = run_program(stack, stack_config(stack))
         out[stack] = Planned(run, plan_document(run))
     return out
-
-
-@dataclass
-class ProjectCopy:
-    """A copy of the project's data (catalog, stack files, Worker sources) to break on purpose.
-
-    The code is the repository's own; `__main__.py` reads its data from its own folder.
-    """
-
-    root: Path
-
-    def edit_yaml(self, relative: str, change: Callable[[Any], None]) -> None:
-        path = self.root / relative
-        document = yaml.safe_load(path.read_text())
-        change(document)
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-
-    def config(self, stack: str) -> StackConfig:
-        return stack_config(stack, self.root)
 
 
 @pytest.fixture

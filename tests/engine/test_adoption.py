@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from engine.deployment import Deployment
 from local.cloudflare_api import TOKEN, CloudflareApi
 from local.cloudflare_api.hand_made import live_account
 from operations import adopt
 from tests.conftest import Planned
-from tests.engine.lifecycle import Deployment
 from tests.operations.accounts import project_with_plans
 
 DATA = ("D1Database", "WorkersKvNamespace", "R2Bucket")

@@ -4,7 +4,7 @@
 refresh the deploy workflow runs after an up; a no-op preview and refresh; one Worker's
 code changed; drift made in the account; faults in the middle of an up; bad input; and
 `pulumi destroy`. The CLI, the bridged provider, the pack and the migration step are the
-real ones (tests/engine/lifecycle.py); the account is local/cloudflare_api. The tests run
+real ones (engine/deployment.py); the account is local/cloudflare_api. The tests run
 in file order on one deployment: each starts from where the one before left it.
 """
 
@@ -19,11 +19,11 @@ from typing import Any, Iterator
 import pytest
 
 from d1.migration_set import load_migration_set
+from engine.deployment import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
 from local.cloudflare_api import TOKEN
 from operations import audit
 from stacks.catalog import load_catalog
 from tests.conftest import ROOT, Planned, change_monitor_code
-from tests.engine.lifecycle import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
 from tests.operations.accounts import project_with_plans
 
 CATALOG = load_catalog(ROOT)

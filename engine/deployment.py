@@ -1,4 +1,5 @@
-"""A project deployed by the real engine to a loopback Cloudflare account, for the lifecycle tests.
+"""A project deployed by the real engine to a loopback Cloudflare account: the lifecycle tests'
+harness, outside tests/ so that a benchmark can deploy the same way.
 
 The program, the CLI, the bridged provider, the pack and the migration step are the real
 ones (engine/workspace.py); only the Cloudflare API is the loopback one (local/cloudflare_api),
@@ -9,7 +10,6 @@ and the D1 API), with the loopback token.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import urllib.request
 from dataclasses import dataclass
@@ -20,27 +20,18 @@ import cloudflare
 
 from engine.workspace import Workspace, stack_name
 from local.cloudflare_api import TOKEN, Account, CloudflareApi, Zone
-from tests.conftest import ROOT, ProjectCopy, stack_config
+from local.project import ProjectCopy, copy_project
+from stacks import PROJECT_ROOT
+from stacks.stack_file import read_stack_config
 
 STACKS = ("staging", "prod")
 
 
 def fleet_account(account: Account | None = None) -> CloudflareApi:
     """The loopback API of the account and zones both stack files name (empty unless given)."""
-    config = stack_config("staging").values
+    config = read_stack_config(PROJECT_ROOT / "Pulumi.staging.yaml", "Pulumi.staging.yaml").values
     zones = json.loads(config["blaze-infra:zones"])
     return CloudflareApi(account or Account(config["blaze-infra:accountId"], zones=[Zone(z["id"], z["name"]) for z in zones.values()]))
-
-
-def copy_project(folder: Path) -> ProjectCopy:
-    """The project's data in `folder` (the code is the repository's), with its Pulumi.yaml."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in ("__main__.py", "package.json", "Pulumi.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
-        shutil.copy2(ROOT / name, folder / name)
-    for tree in ("stacks/catalog", "workers/src", "workers/migrations"):
-        shutil.copytree(ROOT / tree, folder / tree)
-    (folder / "node_modules").symlink_to(ROOT / "node_modules")
-    return ProjectCopy(folder)
 
 
 @dataclass(frozen=True)
