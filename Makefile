@@ -97,7 +97,7 @@ dev: setup
 
 # SECTIONS="fleet bundling" measures only those again and keeps the rest of BENCHMARKS.md.
 bench: setup
-	$(BIN)/python -m tools.bench $(foreach section,$(SECTIONS),--section $(section))
+	$(BIN)/python -m bench $(foreach section,$(SECTIONS),--section $(section))
 
 clean:
 	rm -rf build .pytest_cache

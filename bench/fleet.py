@@ -144,7 +144,7 @@ def one_run(home: Path, fresh: bool) -> FleetStart:
 
 
 def measure_fleet(runs: int) -> list[str]:
-    """The Markdown section for BENCHMARKS.md (tools/bench.py)."""
+    """The Markdown section for BENCHMARKS.md (bench/__main__.py)."""
     runs = max(1, min(runs, MAX_RUNS))
     fresh: list[FleetStart] = []
     warm: list[FleetStart] = []

@@ -30,6 +30,7 @@ import grpc
 import yaml
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from bench.process import median, run_process
 from engine import build
 from stacks import PROJECT_ROOT
 
@@ -69,7 +70,7 @@ def measure_build(cold: bool) -> list[str]:
     ]
     lines += [f"| {what} | {seconds:.1f} s |" for what, seconds in rows]
     if not cold:
-        lines += ["", "Cold build: run `python -m tools.bench --cold-engine` (downloads every module again)."]
+        lines += ["", "Cold build: run `python -m bench --cold-engine` (downloads every module again)."]
     return lines + [""]
 
 
@@ -161,8 +162,6 @@ def _project_copy(tmp: Path) -> Path:
 
 
 def measure_check(runs: int) -> list[str]:
-    from tools.bench import median, run_process
-
     schemacheck = build.ensure_all()["schemacheck"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

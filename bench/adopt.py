@@ -13,17 +13,15 @@ import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
 
+from bench.process import run_process
 from local.cloudflare_api import TOKEN, CloudflareApi
 from local.cloudflare_api.hand_made import STACKS, live_account
 from stacks import PROJECT_ROOT
 
 
-def measure_adopt(runs: int, run_process: Callable[[list[str], Path], Any]) -> list[str]:
-    """`run_process` is tools.bench's: one whole process, its wall time and peak memory."""
+def measure_adopt(runs: int) -> list[str]:
     python = sys.executable
     plans = {}
     for stack in STACKS:  # what `make plans` writes first, staging before prod

@@ -161,7 +161,7 @@ def measure_ingestion(driver: Driver, runs: int) -> list[str]:
 
 
 def measure_workers(runs: int) -> list[str]:
-    """The Markdown section for BENCHMARKS.md (tools/bench.py)."""
+    """The Markdown section for BENCHMARKS.md (bench/__main__.py)."""
     driver = Driver(PROJECT_ROOT)
     try:
         return measure_reads(driver) + measure_uploads(driver, runs) + measure_ingestion(driver, runs)

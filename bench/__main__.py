@@ -1,7 +1,7 @@
 """Measure the offline plan, the bundling, the Workers, the whole fleet in workerd and the
 adoption of a live account; write BENCHMARKS.md.
 
-`python -m tools.bench [--runs N] [--section NAME ...]` (or `make bench [SECTIONS="fleet
+`python -m bench [--runs N] [--section NAME ...]` (or `make bench [SECTIONS="fleet
 bundling"]`). Timings are medians of N runs of whole processes, so Python start-up and
 imports count, as they do for a user. Peak memory is each process's own maximum resident
 set (from wait4), not a sum. With --section only those sections are measured again and
@@ -16,42 +16,21 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from bench.adopt import measure_adopt
+from bench.engine import measure_engine
+from bench.fleet import measure_fleet
+from bench.process import median, run_process
+from bench.workers import measure_workers
 from stacks import PROJECT_ROOT
-from tools.bench_adopt import measure_adopt
-from tools.bench_engine import measure_engine
-from tools.bench_fleet import measure_fleet
-from tools.bench_workers import measure_workers
 
 PLAN_TARGET_RATIO = 1.5
 WARM_BUNDLE_TARGET_S = 0.1
-
-
-@dataclass(frozen=True)
-class Sample:
-    seconds: float
-    peak_mib: float
-
-
-def run_process(argv: list[str], cwd: Path) -> Sample:
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"benchmark command failed: {' '.join(argv)}\n{process.stderr.read().decode() if process.stderr else ''}")
-    return Sample(elapsed, usage.ru_maxrss / 1024)  # Linux reports KiB
-
-
-def median(samples: list[Sample]) -> Sample:
-    return Sample(statistics.median(s.seconds for s in samples), statistics.median(s.peak_mib for s in samples))
 
 
 def measure_plan(runs: int) -> list[str]:
@@ -129,7 +108,7 @@ SECTIONS: dict[str, Callable[[int], list[str]]] = {
     "bundling": measure_bundling,
     "workers": measure_workers,
     "fleet": measure_fleet,
-    "adopt": lambda runs: measure_adopt(runs, run_process),
+    "adopt": measure_adopt,
 }
 
 
@@ -196,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (tools/bench.py); numbers are from the machine that ran it:",
+        "Written by `make bench` (bench/); numbers are from the machine that ran it:",
         f"{machine()}, on {time.strftime('%Y-%m-%d')}.",
         "",
     ]
