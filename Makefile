@@ -55,7 +55,7 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # The Mermaid toolchain for make docs and its test: mermaid-cli from its own lockfile (no
 # browser download) and Debian's chromium, installed with apt-get when run as root.
-MERMAID := tools/mermaid/node_modules/.installed
+MERMAID := docgen/mermaid/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 
 $(CHROMIUM):
@@ -64,13 +64,13 @@ $(CHROMIUM):
 	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
 	else echo "error: Debian's chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi
 
-$(MERMAID): tools/mermaid/package.json tools/mermaid/package-lock.json node_modules/.installed $(CHROMIUM)
-	@echo "setup: npm ci in tools/mermaid (the Mermaid CLI)"
-	cd tools/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 $(BIN)/npm ci --no-audit --no-fund --loglevel=error
+$(MERMAID): docgen/mermaid/package.json docgen/mermaid/package-lock.json node_modules/.installed $(CHROMIUM)
+	@echo "setup: npm ci in docgen/mermaid (the Mermaid CLI)"
+	cd docgen/mermaid && PUPPETEER_SKIP_DOWNLOAD=1 $(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 plan: setup
-	$(BIN)/python -m tools.plan $(STACK)
+	$(BIN)/python -m local.plan $(STACK)
 
 # The real engine (the pinned CLI, the bridged Cloudflare provider, the pack as an analyzer)
 # on a local backend under build/preview. Exit codes of its own: .venv/bin/python -m
@@ -80,24 +80,24 @@ preview: setup engine
 
 # Without PLAN, checks a plan made now from the working tree, never a stale one.
 policy: setup
-	$(if $(PLAN),,$(BIN)/python -m tools.plan $(STACK) >/dev/null)
-	$(BIN)/python -m tools.policy $(STACK) $(if $(PLAN),--plan $(PLAN))
+	$(if $(PLAN),,$(BIN)/python -m local.plan $(STACK) >/dev/null)
+	$(BIN)/python -m policies.check $(STACK) $(if $(PLAN),--plan $(PLAN))
 
 # The real engine (engine/*, built once per machine; README "The real engine").
 engine: setup
-	$(BIN)/python -m delivery.engine --print
+	$(BIN)/python -m engine.build --print
 
 test: setup engine $(MERMAID)
 	$(BIN)/python -m pytest
 
 # ARGS passes more options through, e.g. ARGS="--var UPSTREAM_URL=http://127.0.0.1:9000 --fresh".
-# Without WORKER, every Worker of STACK in one Miniflare (tools/fleet.py).
+# Without WORKER, every Worker of STACK in one Miniflare (local/fleet.py).
 dev: setup
-	$(if $(WORKER),$(BIN)/python -m tools.dev $(WORKER),$(BIN)/python -m tools.fleet --stack $(STACK)) $(if $(PORT),--port $(PORT)) $(ARGS)
+	$(if $(WORKER),$(BIN)/python -m local.dev $(WORKER),$(BIN)/python -m local.fleet --stack $(STACK)) $(if $(PORT),--port $(PORT)) $(ARGS)
 
 # SECTIONS="fleet bundling" measures only those again and keeps the rest of BENCHMARKS.md.
 bench: setup
-	$(BIN)/python -m tools.bench $(foreach section,$(SECTIONS),--section $(section))
+	$(BIN)/python -m bench $(foreach section,$(SECTIONS),--section $(section))
 
 clean:
 	rm -rf build .pytest_cache
@@ -106,32 +106,32 @@ clean:
 # post it), cut at GitHub's comment size; the terminal always gets the whole diff.
 diff: setup
 ifdef BASE
-	$(BIN)/python -m tools.diff --base $(BASE) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.diff --base $(BASE) $(if $(OUT),--out $(OUT))
 else
-	$(BIN)/python -m tools.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.diff --old $(or $(OLD),$(error give BASE=<git-rev>, or OLD=<plan.json> NEW=<plan.json>)) --new $(or $(NEW),$(error NEW=<plan.json> is missing)) $(if $(OUT),--out $(OUT))
 endif
 
 # Exit 0 no drift, 3 drift, 2 unusable input; make reports any non-zero as 2, so the
-# workflows call `.venv/bin/python -m tools.drift` directly (see docs/RUNBOOK.md).
+# workflows call `.venv/bin/python -m operations.drift` directly (see docs/RUNBOOK.md).
 drift-report: setup
-	$(BIN)/python -m tools.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.drift $(or $(FILE),$(error FILE=<json> is missing)) $(if $(SOURCE),--source $(SOURCE)) $(if $(OUT),--out $(OUT))
 
-# Exit codes of its own: .venv/bin/python -m tools.restore (0 restored, 1 not, 2 unknown input).
+# Exit codes of its own: .venv/bin/python -m d1.restore (0 restored, 1 not, 2 unknown input).
 restore: setup
-	$(BIN)/python -m tools.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
+	$(BIN)/python -m d1.restore $(STACK) $(or $(DB),$(error DB=<database> is missing)) $(if $(BOOKMARK),--bookmark $(BOOKMARK)) $(if $(YES),--yes)
 
 # Both need every stack's plan: a resource another stack declares is not unmanaged.
 STACKS := $(patsubst Pulumi.%.yaml,%,$(sort $(wildcard Pulumi.*.yaml)))
 plans: setup
-	@for stack in staging $(filter-out staging,$(STACKS)); do $(BIN)/python -m tools.plan $$stack >/dev/null; done
+	@for stack in staging $(filter-out staging,$(STACKS)); do $(BIN)/python -m local.plan $$stack >/dev/null; done
 
-# Exit codes of its own: .venv/bin/python -m delivery.adopt (0 written, 1 bad input, 2 API failed).
+# Exit codes of its own: .venv/bin/python -m operations.adopt (0 written, 1 bad input, 2 API failed).
 adopt: plans
-	$(BIN)/python -m delivery.adopt $(STACK)
+	$(BIN)/python -m operations.adopt $(STACK)
 
-# Exit codes of its own: .venv/bin/python -m delivery.audit (0 nothing found, 3 something, 2 error).
+# Exit codes of its own: .venv/bin/python -m operations.audit (0 nothing found, 3 something, 2 error).
 audit: plans
-	$(BIN)/python -m delivery.audit $(STACK) $(if $(OUT),--out $(OUT))
+	$(BIN)/python -m operations.audit $(STACK) $(if $(OUT),--out $(OUT))
 
 docs: setup $(MERMAID)
-	$(BIN)/python -m tools.docs
+	$(BIN)/python -m docgen.docs

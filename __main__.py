@@ -7,10 +7,10 @@ from pathlib import Path
 import pulumi
 
 from components.fleet import Fleet, FleetArgs
-from delivery.promotion import PromotionGate, release_commit
+from components.promotion import PromotionGate, release_commit
+from d1.migration_set import load_d1_migrations
 from stacks import load_stack
 from workers.bundle import build_bundles
-from workers.migrations import load_d1_migrations
 
 # pulumi_cloudflare leaves ~290k long-lived objects after import; every garbage collection
 # during the run would scan them again. Freezing them cuts the program's run time by about

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components.data import data_options
+from d1.migration_set import MigrationSet
 from d1.migration_step import D1Migrations, step_inputs
-from workers.migrations import MigrationSet
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from components.d1 import Database, DatabaseArgs
 from components.kv import Namespace, NamespaceArgs
 from components.r2 import Bucket, BucketArgs, BucketCors
 from components.worker import DomainTarget, RouteTarget, WorkerService, WorkerServiceArgs
+from d1.migration_set import MigrationSet
 from stacks import Stack
 from stacks.catalog import Worker
 from workers.bundle import Bundle
-from workers.migrations import MigrationSet
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,2 @@
-"""D1: the step that applies a database's migrations on deploy, after a restore point."""
+"""D1: the migration sets and their runner, the deploy step with its restore points, schema
+comparison, the Workers' SQL against the schema, Time Travel restore and replaying backups."""

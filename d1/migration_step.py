@@ -32,9 +32,10 @@ from typing import Any, Mapping
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
 
-from workers.d1_schema import TRACKING_TABLE
-from workers.migrations import MigrationRefused, MigrationSet, load_migration_set, migrate_remote
-from workers.timetravel import ApiError, D1Api
+from d1.migration_set import MigrationSet, load_migration_set
+from d1.migrations import MigrationRefused, migrate_remote
+from d1.schema import TRACKING_TABLE
+from d1.timetravel import ApiError, D1Api
 
 # The inputs whose change makes the step run again; anything else is bookkeeping.
 RUN_INPUTS = ("database", "databaseId", "accountId", "directory", "migrations", "baseline")

@@ -55,8 +55,9 @@ def mandatory_violations(events: Path) -> list[str]:
 def referenced_outputs(workspace: Workspace, stack: str) -> None:
     """Give every stack `stack` references outputs in the backend, from its offline plan when
     it has never been deployed there."""
-    from tools import plan
-    from tools.offline import read_stack_config, referenced_stacks
+    from stacks.stack_file import read_stack_config
+    from local import plan
+    from local.offline import referenced_stacks
 
     display = f"Pulumi.{stack}.yaml"
     for name in referenced_stacks(read_stack_config(workspace.root / display, display), stack):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from delivery import engine as build
+from engine import build
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "blaze-infra"
@@ -189,7 +189,7 @@ class Workspace:
         """Every secret the program will read that the scratch config cannot give it."""
         from stacks import secret_users
         from stacks.catalog import load_catalog
-        from tools.offline import read_stack_config, stack_settings
+        from stacks.stack_file import read_stack_config, stack_settings
 
         config = read_stack_config(self.root / f"Pulumi.{stack}.yaml", f"Pulumi.{stack}.yaml")
         settings = stack_settings(stack, self.root)

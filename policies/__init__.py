@@ -1,1 +1,2 @@
-"""The blaze-infra policy pack: the fleet's conventions as pulumi-policy rules (see RULES.md)."""
+"""The blaze-infra policy pack: the fleet's conventions as pulumi-policy rules (see RULES.md),
+and its offline check of a plan file (`python -m policies.check`)."""

@@ -2,7 +2,7 @@
 
 A rule is a pure function over one resource (or the whole stack) that yields what is
 wrong. This module wraps it in a real `pulumi_policy` policy class, so `pulumi preview
---policy-pack policies` and the offline runner (`tools/policy.py`) run the same objects
+--policy-pack policies` and the offline runner (`policies/check.py`) run the same objects
 with the same config and the same waivers.
 """
 

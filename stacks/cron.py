@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cron_descriptor import ExpressionDescriptor, Options
 
-from workers.node import JsonLinesProcess
+from toolchain.node import JsonLinesProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "stacks" / "cron.mjs"

@@ -1,19 +1,26 @@
-"""Shared fixtures: the real program run for both stacks, and editable project copies."""
+"""Shared fixtures: the real program run for both stacks, editable project copies, the Workers
+in Miniflare (one driver per session, a fresh Miniflare per test), and no environment the
+workflows control."""
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
-import yaml
 
-from tools.offline import Run, StackConfig, plan_document, read_stack_config, run_program
+from components.promotion import COMMIT_VARIABLE, GATE_VARIABLE
+from local.driver import Driver, Instance
+from local.offline import Run, plan_document, run_program
+from local.project import ProjectCopy
+from stacks.catalog import Catalog, load_catalog
+from stacks.stack_file import StackConfig, read_stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")
+MONITOR_SOURCE = "workers/src/monitor/index.ts"
 
 
 def stack_config(stack: str, root: Path = ROOT) -> StackConfig:
@@ -45,25 +52,6 @@ def planned() -> dict[str, Planned]:
     return out
 
 
-@dataclass
-class ProjectCopy:
-    """A copy of the project's data (catalog, stack files, Worker sources) to break on purpose.
-
-    The code is the repository's own; `__main__.py` reads its data from its own folder.
-    """
-
-    root: Path
-
-    def edit_yaml(self, relative: str, change: Callable[[Any], None]) -> None:
-        path = self.root / relative
-        document = yaml.safe_load(path.read_text())
-        change(document)
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-
-    def config(self, stack: str) -> StackConfig:
-        return stack_config(stack, self.root)
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> ProjectCopy:
     for name in ("__main__.py", "package.json", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
@@ -73,3 +61,65 @@ def project(tmp_path: Path) -> ProjectCopy:
     shutil.copytree(ROOT / "workers" / "migrations", tmp_path / "workers" / "migrations")
     (tmp_path / "node_modules").symlink_to(ROOT / "node_modules")
     return ProjectCopy(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def workflow_environment_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program runs with the commit and the gate mode the workflows set cleared, so no
+    test depends on the shell it was started from."""
+    monkeypatch.delenv(COMMIT_VARIABLE, raising=False)
+    monkeypatch.delenv(GATE_VARIABLE, raising=False)
+
+
+def change_monitor_code(project: ProjectCopy) -> None:
+    """Change what the monitor Worker does (the only Worker of its family)."""
+    # A comment would not do: esbuild drops comments, so the bundle and its digest stay.
+    path = project.root / MONITOR_SOURCE
+    text = path.read_text()
+    assert 'text(env, "REPORT_CRON")' in text
+    path.write_text(text.replace('text(env, "REPORT_CRON")', 'text(env, "REPORT_CRON_PATCHED")'))
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(ROOT)
+
+
+@pytest.fixture(scope="session")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+    log = tmp_path_factory.mktemp("driver") / "stderr.log"
+    with log.open("wb") as stderr:
+        running = Driver(ROOT, stderr=stderr)
+        yield running
+        running.close()
+
+
+Start = Callable[..., Instance]
+
+
+def _starter(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    started: list[Instance] = []
+
+    def _start(names: list[str], **options: Any) -> Instance:
+        instance = driver.start(catalog, names, **options)
+        started.append(instance)
+        return instance
+
+    yield _start
+    for instance in started:
+        instance.close()
+    # Nothing a test runs may reach the network: the driver refused and recorded it.
+    blocked = [url for instance in started for url in instance.blocked_at_close]
+    assert blocked == [], f"Workers tried to reach the network: {blocked}"
+
+
+@pytest.fixture
+def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """`start(names, vars=..., secrets=..., persist=...)`: a Miniflare closed after the test."""
+    yield from _starter(driver, catalog)
+
+
+@pytest.fixture(scope="module")
+def module_start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
+    """The same, shared by a module's tests: only for tests that leave the state as they found it."""
+    yield from _starter(driver, catalog)

@@ -4,7 +4,7 @@ The pack sees a migration as the step that applies it (d1/migration_step.py): it
 name the migration folder and every file's sha256. The pack runs from the repository, so
 the rule reads that folder's files and judges them only if they are the files the plan
 applies; any other set is a finding (a stale plan).
-workers/migration_sql.py parses and judges the SQL; a file's own `-- waiver:` header
+d1/migration_sql.py parses and judges the SQL; a file's own `-- waiver:` header
 (its catalog-form Waiver) moves its findings to the waived-findings report.
 """
 
@@ -15,11 +15,11 @@ from typing import Iterator
 
 from pulumi_policy import ResourceValidationArgs, Severity
 
+from d1.migration_set import MIGRATIONS_ROOT, MigrationError, load_migration_set
+from d1.migration_sql import DataLoss, WaiverError, data_losses, file_waivers
+from d1.queries import QueryError, code_uses, uses_name
 from policies import resource_types as types
 from policies.framework import NoConfig, ResourceRule, RuleInfo, RunContext, WaivedFinding, Waiver, fields, plain
-from workers.migration_sql import DataLoss, WaiverError, data_losses, file_waivers
-from workers.migrations import MIGRATIONS_ROOT, MigrationError, load_migration_set
-from workers.queries import QueryError, code_uses, uses_name
 
 RULE_ID = "blaze-d1-migration-data-loss"
 # The repository the pack runs from; the tests point it at a copy.

@@ -1,4 +1,4 @@
-"""The real Pulumi CLI, built from Go modules (delivery/engine.py), on a local file backend.
+"""The real Pulumi CLI, built from Go modules (engine/build.py), on a local file backend.
 
 Every run is hermetic: its own PULUMI_HOME and backend folder, a throwaway passphrase, no
 update check, no plugin downloads, no Cloudflare or Pulumi Cloud credentials.
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from delivery import engine
+from engine import build
 from tests.conftest import ROOT
 
 PASSPHRASE = "throwaway-passphrase-for-tests"
@@ -27,7 +27,7 @@ ORGANIZATION = "organization"
 @pytest.fixture(scope="session")
 def binaries() -> dict[str, Path]:
     """The engine's binaries, built on first use on this machine (make test builds them first)."""
-    return engine.ensure_all()
+    return build.ensure_all()
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Adopting the live fleet with the real engine: a loopback account populated like the live
-fleet before any up (tests/delivery/accounts.py), `make adopt`, `pulumi import --file` of
+fleet before any up (tests/operations/accounts.py), `make adopt`, `pulumi import --file` of
 what it writes with the bridged provider reading every resource, then prod's preview.
 
 What the runbook promises (docs/RUNBOOK.md, "Adopt the live account"): no data resource is
@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from delivery import adopt
-from tests.cloudflare_api import TOKEN, CloudflareApi
+from engine.deployment import Deployment
+from local.cloudflare_api import TOKEN, CloudflareApi
+from local.cloudflare_api.hand_made import live_account
+from operations import adopt
 from tests.conftest import Planned
-from tests.delivery.accounts import live_account, project_with_plans
-from tests.engine.lifecycle import Deployment
+from tests.operations.accounts import project_with_plans
 
 DATA = ("D1Database", "WorkersKvNamespace", "R2Bucket")
 # What the first preview after an import updates, and why (the runbook's list): the API never

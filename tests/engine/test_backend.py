@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from delivery import engine
-from delivery.promotion import PromotionError
-from tests.conftest import ROOT, Planned, ProjectCopy
-from tests.delivery.conftest import change_monitor_code
+from components.promotion import PromotionError
+from engine import build
+from local.offline import OfflineRun
+from stacks.stack_file import read_stack_config
+from tests.conftest import ROOT, Planned, ProjectCopy, change_monitor_code
 from tests.engine.conftest import ORGANIZATION, Cli, stack_name
-from tools.offline import OfflineRun, read_stack_config
 
 
 def test_the_cli_is_the_pinned_engine_version(cli: Cli) -> None:
-    pinned = engine.requirements("pulumi")[engine.PULUMI_PKG]
+    pinned = build.requirements("pulumi")[build.PULUMI_PKG]
     assert cli.run("version").stdout.strip() == pinned
     # The CLI may be newer than the Python SDK, never older (the proxy serves no 3.272/3.273).
     sdk = next(l.split("==")[1] for l in (ROOT / "requirements.txt").read_text().splitlines() if l.startswith("pulumi=="))

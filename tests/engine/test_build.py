@@ -1,4 +1,4 @@
-"""delivery/engine.py: where the engine's binaries go, when they are rebuilt, how a build fails."""
+"""engine/build.py: where the engine's binaries go, when they are rebuilt, how a build fails."""
 
 from __future__ import annotations
 
@@ -11,29 +11,29 @@ from pathlib import Path
 import pytest
 import semver
 
-from delivery import engine
+from engine import build
 
 
 def test_binaries_are_cached_outside_the_checkout_under_a_key_of_every_input(binaries: dict[str, Path]) -> None:
-    root = engine.cache_root()
+    root = build.cache_root()
     for name, path in binaries.items():
         assert path.is_file() and root in path.parents, name
-        assert engine.ROOT not in path.parents, f"{name} must not be built into the checkout"
+        assert build.ROOT not in path.parents, f"{name} must not be built into the checkout"
     assert binaries["pulumi"].parent == binaries["venvcheck"].parent, "one module, one folder"
 
 
 def test_a_changed_pin_or_recipe_file_changes_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy = tmp_path / "engine"
-    shutil.copytree(engine.ENGINE, copy)
-    monkeypatch.setattr(engine, "ENGINE", copy)
-    before = {module: engine.build_key(module) for module in ("pulumi", "cloudflare", "provider")}
+    shutil.copytree(build.ENGINE, copy)
+    monkeypatch.setattr(build, "ENGINE", copy)
+    before = {module: build.build_key(module) for module in ("pulumi", "cloudflare", "provider")}
     (copy / "pulumi" / "go.sum").write_text((copy / "pulumi" / "go.sum").read_text() + "\n")
     (copy / "cloudflare" / "_upstream" / "cmd" / "blaze-schemacheck" / "main.go").write_text("package main\n")
     # The provider's build go.sum sits in the overlay, not beside its module's go.mod.
     (copy / "provider" / "_upstream" / "go.sum").write_text((copy / "provider" / "_upstream" / "go.sum").read_text() + "\n")
-    after = {module: engine.build_key(module) for module in ("pulumi", "cloudflare", "provider")}
+    after = {module: build.build_key(module) for module in ("pulumi", "cloudflare", "provider")}
     assert all(before[m] != after[m] for m in before), (before, after)
-    assert engine.build_key("pulumi") == after["pulumi"], "the key is a function of the files alone"
+    assert build.build_key("pulumi") == after["pulumi"], "the key is a function of the files alone"
 
 
 def test_a_build_that_cannot_fetch_its_modules_fails_by_name_and_caches_nothing(
@@ -44,8 +44,8 @@ def test_a_build_that_cannot_fetch_its_modules_fails_by_name_and_caches_nothing(
     monkeypatch.setenv("GOMODCACHE", str(tmp_path / "mod"))
     monkeypatch.setenv("GOCACHE", str(tmp_path / "cache"))
     cache = tmp_path / "engine-cache"
-    with pytest.raises(engine.EngineError) as caught:
-        engine.ensure("cloudflare", {"BLAZE_ENGINE_CACHE": str(cache)}, log=io.StringIO())
+    with pytest.raises(build.EngineError) as caught:
+        build.ensure("cloudflare", {"BLAZE_ENGINE_CACHE": str(cache)}, log=io.StringIO())
     assert "engine/cloudflare" in str(caught.value)
     assert "GOPROXY=off" in str(caught.value)
     assert not any(cache.rglob("schemacheck")), "a failed build leaves no binary behind"
@@ -61,10 +61,10 @@ def test_the_provider_builds_with_upstreams_own_requirements_and_the_bridges() -
     # engine/provider pins upstream's source; _upstream/go.mod replaces its go.mod in the copy,
     # so it must hold every requirement of upstream's go.mod at that version, or the higher
     # one the bridge's requirements made Go choose: never a lower one.
-    module = engine.ENGINE / "provider"
-    pinned = engine.requirements("provider")[engine.CLOUDFLARE_TERRAFORM]
+    module = build.ENGINE / "provider"
+    pinned = build.requirements("provider")[build.CLOUDFLARE_TERRAFORM]
     downloaded = subprocess.run(
-        ["go", "mod", "download", "-json", f"{engine.CLOUDFLARE_TERRAFORM}@{pinned}"],
+        ["go", "mod", "download", "-json", f"{build.CLOUDFLARE_TERRAFORM}@{pinned}"],
         cwd=module, capture_output=True, text=True, check=True,
     )
     upstream = _go_mod_requirements(Path(json.loads(downloaded.stdout)["GoMod"]))

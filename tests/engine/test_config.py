@@ -7,10 +7,11 @@ import shutil
 
 import pytest
 
+from local.offline import OfflineRun, plan_document
 from stacks.errors import InputError
+from stacks.stack_file import read_stack_config
 from tests.conftest import ROOT, STACKS, ProjectCopy
 from tests.engine.conftest import Cli, stack_name
-from tools.offline import OfflineRun, plan_document, read_stack_config
 
 
 @pytest.mark.parametrize("stack", STACKS)

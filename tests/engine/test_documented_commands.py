@@ -33,7 +33,7 @@ NEEDS = {
 # in these tests. Every flag the docs give such a command is used there too.
 RUN_BY_THE_ENGINE = {
     "preview": ("tests/engine/test_lifecycle.py", "tests/engine/test_adoption.py", "tests/engine/test_preview.py"),
-    "up": ("tests/engine/test_lifecycle.py", "tests/engine/lifecycle.py"),
+    "up": ("tests/engine/test_lifecycle.py", "engine/deployment.py"),
     "refresh": ("tests/engine/test_lifecycle.py",),
     "import": ("tests/engine/test_adoption.py",),
     "destroy": ("tests/engine/test_lifecycle.py",),

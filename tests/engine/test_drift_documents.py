@@ -5,7 +5,7 @@ with it the pinned CLI runs a real program on a local backend, and `pulumi refre
 --preview-only --json` and `pulumi preview [--refresh] --json` print their real digests.
 The program uses the one resource the engine serves itself, a StackReference, so changing
 the referenced stack's output is drift that a refresh sees. Each document is fed to the
-documented command, `python -m tools.drift FILE`.
+documented command, `python -m operations.drift FILE`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from operations import drift
 from tests.conftest import ROOT
 from tests.engine.conftest import ORGANIZATION, Cli
-from tools import drift
 
 SOURCE_PROGRAM = """\
 name: drift-source
@@ -71,7 +71,7 @@ def programs(binaries: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
 def report(tmp_path: Path, document: str, *args: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "document.json"
     path.write_text(document)
-    return subprocess.run([sys.executable, "-m", "tools.drift", str(path), *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "operations.drift", str(path), *args], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 def test_a_clean_refresh_and_a_clean_preview_report_no_drift_and_say_which_they_are(programs: tuple[Cli, Cli], tmp_path: Path) -> None:

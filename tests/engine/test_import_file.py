@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.cloudflare_api import CloudflareApi
+from local.cloudflare_api import CloudflareApi
+from local.cloudflare_api.hand_made import live_account
 from tests.conftest import ROOT, Planned
 from tests.engine.conftest import Cli, stack_name
-from tests.delivery.accounts import adopted_import_file, live_account, project_with_plans
+from tests.operations.accounts import adopted_import_file, project_with_plans
 
 STOPPED_AT_THE_PROVIDER = "no resource plugin 'pulumi-resource-cloudflare' found in the workspace at version v6.23.1"
 

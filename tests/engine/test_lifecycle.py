@@ -4,7 +4,7 @@
 refresh the deploy workflow runs after an up; a no-op preview and refresh; one Worker's
 code changed; drift made in the account; faults in the middle of an up; bad input; and
 `pulumi destroy`. The CLI, the bridged provider, the pack and the migration step are the
-real ones (tests/engine/lifecycle.py); the account is tests/cloudflare_api. The tests run
+real ones (engine/deployment.py); the account is local/cloudflare_api. The tests run
 in file order on one deployment: each starts from where the one before left it.
 """
 
@@ -18,14 +18,13 @@ from typing import Any, Iterator
 
 import pytest
 
-from delivery import audit
+from d1.migration_set import load_migration_set
+from engine.deployment import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
+from local.cloudflare_api import TOKEN
+from operations import audit
 from stacks.catalog import load_catalog
-from tests.cloudflare_api import TOKEN
-from tests.conftest import ROOT, Planned
-from tests.delivery.accounts import project_with_plans
-from tests.delivery.conftest import change_monitor_code
-from tests.engine.lifecycle import STACKS, Deployment, changed_outputs, dashboard, fleet_account, upload_by_hand
-from workers.migrations import load_migration_set
+from tests.conftest import ROOT, Planned, change_monitor_code
+from tests.operations.accounts import project_with_plans
 
 CATALOG = load_catalog(ROOT)
 @pytest.fixture(scope="module")
@@ -220,7 +219,7 @@ def test_drift_made_in_the_account_is_what_the_drift_report_and_the_audit_show(
     refreshed = deployment.cli("refresh", "--preview-only", "--json", stack="staging")
     document = tmp_path / "refresh.json"
     document.write_text(refreshed.stdout)
-    report = subprocess.run([sys.executable, "-m", "tools.drift", str(document), "--out", str(tmp_path / "report.md")],
+    report = subprocess.run([sys.executable, "-m", "operations.drift", str(document), "--out", str(tmp_path / "report.md")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert report.returncode == 3, report.stdout + report.stderr
     text = (tmp_path / "report.md").read_text()

@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 
 from engine.workspace import Workspace, stack_name
+from local.offline import plan_document, run_program, write_plan
+from policies.check import check_plan, read_plan
 from policies.config import read_pack_config
 from policies.framework import RunContext
 from policies.pack import load_waivers, pack_policies
-from tests.conftest import ROOT, STACKS, Planned, ProjectCopy
-from tests.delivery.conftest import change_monitor_code
-from tools.offline import plan_document, run_program, write_plan
-from tools.policy import check_plan, read_plan
+from tests.conftest import ROOT, STACKS, Planned, ProjectCopy, change_monitor_code
 
 # Inputs the provider's Check adds to what the program sends (schema defaults), by type:
 # none with this bridge and upstream v5.24.0 (its defaults are computed at plan time, as

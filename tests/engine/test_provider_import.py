@@ -1,7 +1,7 @@
 """`make adopt`'s import ids, imported by the Cloudflare provider's own import code.
 
-The import file is written by delivery/adopt.main against the loopback account
-(tests/cloudflare_api/); each Cloudflare entry's id then goes to `schemacheck import`, the
+The import file is written by operations/adopt.main against the loopback account
+(local/cloudflare_api/); each Cloudflare entry's id then goes to `schemacheck import`, the
 Terraform provider's ImportState for its type (what `pulumi import --file` runs through the
 bridge), pointed at the same loopback API. The provider must parse every id, ask the API for
 exactly the declared resource, and get back a state that names it.
@@ -16,11 +16,12 @@ from typing import Any, Callable, Iterator, Mapping
 
 import pytest
 
-from delivery import provider_import
-from delivery.provider_schema import snake, terraform_type
-from tests.cloudflare_api import TOKEN, Account, CloudflareApi, Request
+from engine import provider_import
+from engine.provider_schema import snake, terraform_type
+from local.cloudflare_api import TOKEN, Account, CloudflareApi, Request
+from local.cloudflare_api.hand_made import live_account
 from tests.conftest import Planned
-from tests.delivery.accounts import adopted_import_file, live_account, project_with_plans
+from tests.operations.accounts import adopted_import_file, project_with_plans
 
 # The attribute of each imported state that names the resource as the plan declares it.
 NAMED_BY = {

@@ -1,6 +1,6 @@
 """The Cloudflare provider plugin (engine/provider) with the real CLI, against the pinned SDK.
 
-The plugin is installed into a fresh PULUMI_HOME by `delivery.engine.install_provider`
+The plugin is installed into a fresh PULUMI_HOME by `engine.build.install_provider`
 (the CLI's `pulumi plugin install ... --file`), its schema is asked of the plugin itself
 through the CLI, and compared with the installed pulumi_cloudflare SDK: the same tokens,
 the same input property names at every nesting level, except the properties the SDK has
@@ -30,8 +30,8 @@ import yaml
 from pulumi import _types
 from pulumi.runtime import rpc
 
-from delivery import engine
-from tests.cloudflare_api import TOKEN, Account, CloudflareApi, Namespace
+from engine import build
+from local.cloudflare_api import TOKEN, Account, CloudflareApi, Namespace
 from tests.conftest import ROOT, STACKS, Planned
 from tests.engine.conftest import Cli
 
@@ -45,7 +45,7 @@ README_SECTION = "### How this provider differs from pulumi-cloudflare's release
 @pytest.fixture(scope="module")
 def home(binaries: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("provider-home")
-    engine.install_provider(home, binaries["pulumi"], binaries[PLUGIN])
+    build.install_provider(home, binaries["pulumi"], binaries[PLUGIN])
     return home
 
 
@@ -69,16 +69,16 @@ def test_the_cli_installs_the_plugin_and_lists_it_at_the_sdks_version(binaries: 
 
 def test_installing_is_a_no_op_for_the_same_binary_and_replaces_a_changed_one(binaries: dict[str, Path], tmp_path: Path) -> None:
     home, plugin = tmp_path / "home", binaries[PLUGIN]
-    installed = engine.install_provider(home, binaries["pulumi"], plugin)
+    installed = build.install_provider(home, binaries["pulumi"], plugin)
     assert filecmp.cmp(installed, plugin, shallow=False)
     # Without a CLI to run, only a no-op can succeed.
-    assert engine.install_provider(home, tmp_path / "no-such-cli", plugin) == installed
+    assert build.install_provider(home, tmp_path / "no-such-cli", plugin) == installed
     rebuilt = tmp_path / "rebuilt" / PLUGIN
     rebuilt.parent.mkdir()
     shutil.copy2(plugin, rebuilt)
     with rebuilt.open("ab") as binary:  # trailing bytes: still the same runnable program
         binary.write(b"\0rebuilt")
-    assert engine.install_provider(home, binaries["pulumi"], rebuilt) == installed
+    assert build.install_provider(home, binaries["pulumi"], rebuilt) == installed
     assert filecmp.cmp(installed, rebuilt, shallow=False), "the changed binary was not installed"
 
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import pytest
 
-from delivery import provider_schema
+from engine import provider_schema
 from tests.conftest import ROOT, STACKS, Planned
 
 

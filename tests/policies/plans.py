@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from policies.check import Outcome, PlanDocument, check_plan
 from policies.config import read_pack_config
 from policies.framework import Waivers
 from policies.pack import pack_policies
 from tests.policies.sdk import context
-from tools.policy import Outcome, PlanDocument, check_plan
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policies"
 

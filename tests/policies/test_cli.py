@@ -1,4 +1,4 @@
-"""`python -m tools.policy`: what it prints, and its exit codes for passes, failures and bad input."""
+"""`python -m policies.check`: what it prints, and its exit codes for passes, failures and bad input."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from policies.check import EXIT_BAD_CONFIG, EXIT_BAD_PLAN, EXIT_PASSED, EXIT_VIOLATIONS, main
 from tests.conftest import Planned
 from tests.policies.plans import editable, find
-from tools.policy import EXIT_BAD_CONFIG, EXIT_BAD_PLAN, EXIT_PASSED, EXIT_VIOLATIONS, main
 
 PINNED = ["--today", "2026-09-01"]
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
+from policies.check import render
 from policies.framework import Waivers
 from policies.pack import catalog_waivers, load_waivers
 from stacks.catalog import BucketsFile, WorkersFile, load_catalog
@@ -14,7 +15,6 @@ from stacks.errors import InputError
 from stacks.validation import validate
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.policies.plans import check, editable, find
-from tools.policy import render
 
 REASON = "Media is re-creatable from the upstream CDN; the bucket is rebuilt in drills"
 

@@ -1,70 +1,14 @@
-"""Fixtures of the Worker tests: one driver per session, a fresh Miniflare per test."""
+"""Fixtures of the Worker tests: a loopback stub for what a Worker calls out to, and a way to
+break a database's storage."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 import pytest
 
-from stacks.catalog import Catalog, load_catalog
-from tests.conftest import ROOT
-from tests.d1_api import D1Api
 from tests.workers.stubs import LoopbackStub
-from workers.local import Driver, Instance
-
-
-@pytest.fixture(scope="session")
-def catalog() -> Catalog:
-    return load_catalog(ROOT)
-
-
-@pytest.fixture(scope="session")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
-    log = tmp_path_factory.mktemp("driver") / "stderr.log"
-    with log.open("wb") as stderr:
-        running = Driver(ROOT, stderr=stderr)
-        yield running
-        running.close()
-
-
-Start = Callable[..., Instance]
-
-
-@pytest.fixture
-def api() -> Iterator[D1Api]:
-    """The loopback D1 API, one per test (its databases start empty)."""
-    server = D1Api()
-    yield server
-    server.close()
-
-
-def _starter(driver: Driver, catalog: Catalog) -> Iterator[Start]:
-    started: list[Instance] = []
-
-    def _start(names: list[str], **options: Any) -> Instance:
-        instance = driver.start(catalog, names, **options)
-        started.append(instance)
-        return instance
-
-    yield _start
-    for instance in started:
-        instance.close()
-    # Nothing a test runs may reach the network: the driver refused and recorded it.
-    blocked = [url for instance in started for url in instance.blocked_at_close]
-    assert blocked == [], f"Workers tried to reach the network: {blocked}"
-
-
-@pytest.fixture
-def start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
-    """`start(names, vars=..., secrets=..., persist=...)`: a Miniflare closed after the test."""
-    yield from _starter(driver, catalog)
-
-
-@pytest.fixture(scope="module")
-def module_start(driver: Driver, catalog: Catalog) -> Iterator[Start]:
-    """The same, shared by a module's tests: only for tests that leave the state as they found it."""
-    yield from _starter(driver, catalog)
 
 
 @pytest.fixture

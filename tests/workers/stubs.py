@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from workers.loopback import LoopbackServer
+from local.loopback import LoopbackServer
 
 
 @dataclass

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from d1.backups import dump_problems
+from local.driver import Instance
 from stacks.catalog import Catalog
-from tests.conftest import ROOT
-from tests.workers.conftest import Start, corrupt_database
-from workers.backups import dump_problems
-from workers.local import Instance
+from tests.conftest import ROOT, Start
+from tests.workers.conftest import corrupt_database
 
 WORKER = "blaze-backup"
 GAMES = 1200  # more than two pages of the export

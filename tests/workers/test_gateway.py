@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from local.driver import Instance, Reply
 from stacks.catalog import Catalog
-from tests.workers.conftest import Start
-from workers.local import Instance, Reply
+from tests.conftest import Start
 
 WORKER = "blaze-gateway"
 KEY = "partner-key-0c41f2"

@@ -8,13 +8,12 @@ from typing import Callable, Iterator
 
 import pytest
 
+from local.driver import Instance
+from local.fixtures import SEASON_GAMES, season_games
 from stacks.catalog import Catalog
-from tests.conftest import ROOT
-from tests.workers.conftest import Start
+from tests.conftest import ROOT, Start
 from tests.workers.stubs import Answer, LoopbackStub
 from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms, stadium
-from workers.fixtures import SEASON_GAMES, season_games
-from workers.local import Instance
 
 LIVE = "blaze-mlb-ingest-live"
 SCHEDULE = "blaze-mlb-ingest-schedule"

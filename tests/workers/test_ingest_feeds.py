@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from local.driver import Instance
 from stacks.catalog import Catalog
-from tests.workers.conftest import Start
+from tests.conftest import Start
 from tests.workers.stubs import Answer, LoopbackStub
 from tests.workers.upstream import eastern_date, json_answer, now_ms
-from workers.local import Instance
 
 ROSTERS = "blaze-cbase-ingest-rosters"
 WEATHER = "blaze-mlb-ingest-weather"

@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from d1.migration_set import load_migration_set
+from local.driver import Instance, Reply
 from stacks.catalog import Catalog
-from tests.conftest import ROOT
-from tests.workers.conftest import Start, corrupt_database
+from tests.conftest import ROOT, Start
+from tests.workers.conftest import corrupt_database
 from tests.workers.stubs import Answer, LoopbackStub
-from workers.local import Instance, Reply
-from workers.migrations import load_migration_set
 
 WORKER = "blaze-monitor"
 SECRET = "whsec-test-5d1c"

@@ -10,11 +10,11 @@ from urllib.parse import quote
 
 import pytest
 
+from local.driver import Instance, Reply
 from stacks.catalog import Catalog
-from tests.workers.conftest import Start
+from tests.conftest import Start
 from tests.workers.stubs import LoopbackStub
 from tests.workers.upstream import API_KEY, eastern_date, game, games_by_date_path, json_answer, now_ms
-from workers.local import Instance, Reply
 
 INGEST = "blaze-mlb-ingest-live"
 SCORES = "blaze-mlb-scores"

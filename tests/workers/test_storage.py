@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.workers.conftest import Start
-from workers.local import Instance, Reply
+from local.driver import Instance, Reply
+from tests.conftest import Start
 
 WORKER = "blaze-storage"
 TOKEN = "test-upload-token-" + os.urandom(8).hex()

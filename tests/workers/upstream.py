@@ -7,8 +7,8 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from local.fixtures import MONTHS, game  # noqa: F401 - the provider's wire format, shared with the local fleet
 from tests.workers.stubs import Answer
-from workers.fixtures import MONTHS, game  # noqa: F401 - the provider's wire format, shared with the local fleet
 
 API_KEY = "sdio-test-key-7f3e91"
 

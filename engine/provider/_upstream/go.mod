@@ -1,6 +1,6 @@
 module github.com/cloudflare/terraform-provider-cloudflare
 
-// The build's go.mod, overlaid on the copy of upstream (delivery/engine.py): upstream
+// The build's go.mod, overlaid on the copy of upstream (engine/build.py): upstream
 // v5.24.0's own (../go.mod pins its source) with pulumi-terraform-bridge v3.120.0 and the
 // bridge's own pulumi pkg/sdk v3.218.0 added, made in a copy of upstream with
 // cmd/pulumi-resource-cloudflare in place by `go get

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from d1.migration_set import load_migration_set
 from d1.migration_step import D1Migrations
 from policies import resource_types as types
 from policies.rules import migration_data_loss
@@ -14,7 +15,6 @@ from policies.rules.migration_data_loss import RULE, RULE_ID, judge
 from stacks.catalog import load_catalog
 from tests.conftest import ROOT, Planned, ProjectCopy
 from tests.policies.sdk import context, validate_resource
-from workers.migrations import load_migration_set
 
 SET = "workers/migrations/under_test"
 # What the case's migration runs after. The Workers read games.venue and games.status

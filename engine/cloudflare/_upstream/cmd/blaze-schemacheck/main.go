@@ -1,7 +1,7 @@
 // Command schemacheck runs the Cloudflare Terraform provider's own resource schemas, config
 // validation and import code for the resource types the fleet uses.
 //
-// It is compiled as a package of the upstream module (delivery/engine.py overlays this
+// It is compiled as a package of the upstream module (engine/build.py overlays this
 // file into the module's tree: its services live under internal/, which only the module
 // itself may import), into a provider that serves just those resources through the
 // plugin framework's own protocol-6 server, as Terraform or the Pulumi bridge would call it.

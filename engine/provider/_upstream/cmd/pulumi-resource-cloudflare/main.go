@@ -3,7 +3,7 @@
 // bridged by pulumi-terraform-bridge's plugin-framework bridge with its standard mapping.
 //
 // pulumi-cloudflare's own provider module is not served here (README, "The real engine"),
-// so this is built as a package of the upstream module instead (delivery/engine.py overlays
+// so this is built as a package of the upstream module instead (engine/build.py overlays
 // this folder and our go.mod onto a copy of it: the services live under internal/, which
 // only the module itself may import). It is not pulumi-cloudflare's release: the upstream
 // is v5.24.0, and none of pulumi-cloudflare's overrides are applied (README, "How this

@@ -1,1 +1,0 @@
-"""Deploy-time logic: the promotion gate and the real engine's build."""
