@@ -1,4 +1,5 @@
-"""Measure the offline plan, the bundling, the Workers, the whole fleet in workerd and the
+"""Measure the offline plan, the bundling, the Workers, the whole fleet in workerd, the real
+engine's preview and up against a loopback account, and the
 adoption of a live account; write BENCHMARKS.md.
 
 `python -m bench [--runs N] [--section NAME ...]` (or `make bench [SECTIONS="fleet
@@ -25,6 +26,7 @@ from typing import Callable
 from bench.adopt import measure_adopt
 from bench.engine import measure_engine
 from bench.fleet import measure_fleet
+from bench.preview import measure as measure_preview
 from bench.process import median, run_process
 from bench.workers import measure_workers
 from stacks import PROJECT_ROOT
@@ -109,6 +111,7 @@ SECTIONS: dict[str, Callable[[int], list[str]]] = {
     "workers": measure_workers,
     "fleet": measure_fleet,
     "adopt": measure_adopt,
+    "preview": measure_preview,
 }
 
 
