@@ -70,3 +70,27 @@ def test_a_reference_to_a_stack_the_backend_lacks_fails_with_the_clis_message(cl
     missing = cli.run("stack", "output", "--json", "-s", stack_name("staging-eu"), check=False)
     assert missing.returncode != 0
     assert "no stack named 'organization/blaze-infra/staging-eu' found" in missing.stderr, missing.stderr
+
+
+def test_only_previews_skip_the_checkpoints_they_never_write(binaries: dict[str, Path], tmp_path: Path) -> None:
+    # A preview's snapshot manager discards what it saves, yet serialises the whole snapshot
+    # after every step unless told to skip (BENCHMARKS.md: ten times the fleet). An up, a
+    # refresh or a destroy writes its checkpoints, so an interrupted one leaves its state.
+    from engine.workspace import Workspace
+
+    log = tmp_path / "commands.log"
+    fake = tmp_path / "pulumi"
+    fake.write_text(f'#!/bin/sh\necho "$* skip=${{PULUMI_SKIP_CHECKPOINTS:-no}}" >> {log}\n')
+    fake.chmod(0o755)
+    workspace = Workspace(tmp_path / "engine", binaries=binaries)
+    workspace.binaries = {**binaries, "pulumi": fake}
+    for command in (["preview"], ["refresh", "--preview-only"], ["up", "--yes"], ["refresh", "--yes"], ["destroy", "--yes"]):
+        workspace.pulumi(*command, "-s", "staging")
+    said = dict(line.rsplit(" skip=", 1) for line in log.read_text().splitlines())
+    assert said == {
+        "preview -s staging --non-interactive": "true",
+        "refresh --preview-only -s staging --non-interactive": "true",
+        "up --yes -s staging --non-interactive": "no",
+        "refresh --yes -s staging --non-interactive": "no",
+        "destroy --yes -s staging --non-interactive": "no",
+    }
