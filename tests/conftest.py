@@ -5,6 +5,7 @@ workflows control."""
 from __future__ import annotations
 
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -17,6 +18,14 @@ from local.offline import Run, plan_document, run_program
 from local.project import ProjectCopy
 from stacks.catalog import Catalog, load_catalog
 from stacks.stack_file import StackConfig, read_stack_config
+
+
+# A shell starts a background job (`.ci/run &`, nohup) with Ctrl-C ignored, and every child
+# inherits that: `make dev` and the local fleet, which the tests stop as a user does, with
+# Ctrl-C (SIGINT), would then never stop. The suite takes Ctrl-C back for itself and its children.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("staging", "prod")

@@ -74,5 +74,9 @@ def test_each_printed_curl_answers_and_each_route_names_its_hostnames(worker: st
             assert status == 200, (command, status, body[:300])
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # fail without leaving it behind
+            raise
     assert process.returncode == 0

@@ -89,7 +89,11 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         yield Fleet(ready.group(2), int(ready.group(1)), api_key, json.loads(secrets_file.read_text()), lines)
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        try:
+            rest, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()  # fail without leaving the fleet behind
+            raise
     assert process.returncode == 0, rest
     # Nothing the fleet ran reached past loopback: the driver refused and the fleet says so.
     assert "refused" not in rest, rest
