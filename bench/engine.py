@@ -151,13 +151,15 @@ def ten_times(root: Path) -> None:
     (catalog / "kv.yaml").write_text(yaml.safe_dump(namespaces, sort_keys=False))
 
 
-def _project_copy(tmp: Path) -> Path:
+def project_copy(tmp: Path) -> Path:
+    """The whole project in `tmp/project`, sharing this checkout's .venv and node_modules."""
     root = tmp / "project"
     shutil.copytree(
         PROJECT_ROOT, root,
         ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "__pycache__", ".pytest_cache"),
     )
-    (root / "node_modules").symlink_to(PROJECT_ROOT / "node_modules")
+    for link in (".venv", "node_modules"):
+        (root / link).symlink_to(PROJECT_ROOT / link)
     return root
 
 
@@ -165,7 +167,7 @@ def measure_check(runs: int) -> list[str]:
     schemacheck = build.ensure_all()["schemacheck"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        root = _project_copy(Path(tmp))
+        root = project_copy(Path(tmp))
         for label, scale in (("today's fleet", 1), ("ten times the fleet", 10)):
             if scale == 10:
                 ten_times(root)

@@ -27,7 +27,7 @@ from engine.deployment import fleet_account
 from engine.workspace import Workspace
 from local.project import copy_project
 from stacks import PROJECT_ROOT
-from bench.engine import ten_times
+from bench.engine import project_copy, ten_times
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -118,14 +118,6 @@ def run_sampled(argv: list[str], cwd: Path, env: dict[str, str] | None = None, o
     return sample
 
 
-def _copy(tmp: Path) -> Path:
-    root = tmp / "project"
-    shutil.copytree(PROJECT_ROOT, root, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "build", "__pycache__", ".pytest_cache"))
-    for link in (".venv", "node_modules"):
-        (root / link).symlink_to(PROJECT_ROOT / link)
-    return root
-
-
 def _steps(document: Path) -> int:
     return len(json.loads(document.read_text())["steps"])
 
@@ -143,7 +135,7 @@ def _row(label: str, s: TreeSample, steps: int | None = None) -> str:
 def measure_preview(runs: int) -> list[str]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        root = _copy(Path(tmp))
+        root = project_copy(Path(tmp))
         python = str(PROJECT_ROOT / ".venv" / "bin" / "python")
         for scale in (1, 10):
             if scale == 10:
