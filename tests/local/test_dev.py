@@ -80,3 +80,16 @@ def test_each_printed_curl_answers_and_each_route_names_its_hostnames(worker: st
             process.kill()  # fail without leaving it behind
             raise
     assert process.returncode == 0
+
+
+def test_a_suite_started_with_ctrl_c_ignored_still_stops_make_dev_with_it() -> None:
+    # A background job (`.ci/run &`, nohup) starts with SIGINT ignored, and its children inherit
+    # it; the suite's conftest takes it back, so the Ctrl-C the tests send reaches `make dev`.
+    probe = (
+        "import signal, subprocess; signal.signal(signal.SIGINT, signal.SIG_IGN); import tests.conftest; "
+        "status = subprocess.run(['cat', '/proc/self/status'], capture_output=True, text=True).stdout; "
+        "print(int(next(l.split()[1] for l in status.splitlines() if l.startswith('SigIgn:')), 16) & (1 << (signal.SIGINT - 1)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0", "a child of the suite still ignores Ctrl-C"
