@@ -311,3 +311,31 @@ def test_the_test_job_has_the_go_that_builds_the_real_engine() -> None:
         needed = re.search(r"^go (\S+)$", (module / "go.mod").read_text(), flags=re.MULTILINE).group(1)
         assert wanted >= tuple(int(p) for p in needed.split(".")), f"{module.name} needs go {needed}"
     assert [s.get("run") for s in test["steps"]][-1] == "make test"
+
+
+def _pulumi_commands(job: dict[str, Any]) -> list[str]:
+    """What each step of a job asks pulumi to do: the action's command, or a `pulumi ...` line."""
+    found = []
+    for step in job.get("steps", []):
+        if step.get("uses", "").startswith("pulumi/actions@") and "command" in step.get("with", {}):
+            found.append(step["with"]["command"])  # without one, the action only installs the CLI
+        for line in str(step.get("run", "")).splitlines():
+            words = line.split()
+            if words[:1] == ["pulumi"] and len(words) > 1:
+                found.append(" ".join(w for w in words[1:] if w == "--preview-only" or not w.startswith("-") and w.isalpha()))
+    return found
+
+
+def test_preview_only_jobs_skip_checkpoints_and_deploys_keep_them() -> None:
+    # A preview's checkpoints are discarded, yet saved after every step unless skipped: the
+    # preview then grows with the square of the stack (BENCHMARKS.md). A deploy keeps them.
+    seen = set()
+    for workflow, name, job in jobs():
+        commands = _pulumi_commands(job)
+        if not commands:
+            continue
+        skips = job.get("env", {}).get("PULUMI_SKIP_CHECKPOINTS") == "true"
+        previews_only = all(c == "preview" or c.startswith("preview ") or "--preview-only" in c for c in commands)
+        assert skips == previews_only, (workflow, name, commands)
+        seen.add((workflow, previews_only))
+    assert {("pull-request.yml", True), ("drift.yml", True)} <= seen, seen
